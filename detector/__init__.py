@@ -1,0 +1,9 @@
+"""Pure, vectorised outage detection: baselines, spike and changepoint tests, incidents.
+
+No I/O, no clocks: every function works in event time on the inputs it is given.
+"""
+
+from detector.bank import BankConfig, DetectorBank, ServiceStatus
+from detector.types import BucketContext, Transition
+
+__all__ = ["BankConfig", "BucketContext", "DetectorBank", "ServiceStatus", "Transition"]
