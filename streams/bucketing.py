@@ -1,0 +1,228 @@
+"""Event-time buckets per service with a watermark, allowed lateness and partial buckets.
+
+The watermark is the largest event time seen minus the allowed lateness (the usual
+event-time model of streaming systems; Akidau et al., "The Dataflow Model", VLDB 2015).
+A bucket `[end - B, end)` stays open, and late events still correct it, until the watermark
+passes `end`; it is then emitted for ALL services (quiet buckets included, so the detector
+sees gaps), in time order. Events in an already closed bucket are "late"; events implausibly
+far ahead of the newest event are "far from watermark". While the newest bucket fills up it
+is also emitted as a *partial* view (fraction of the bucket elapsed), every `partial_every`
+seconds of event time or as soon as a service passes its upper band, so a spike is flagged
+within seconds of event time instead of after the bucket and the lateness have passed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from detector import BucketContext
+from streams.errors import FarFromWatermark, LateEvent
+from streams.settings import PipelineSettings
+
+
+@dataclass(frozen=True)
+class BucketView:
+    """One bucket for all services, ready for `DetectorBank.step` (arrays in index order)."""
+
+    t_end: float
+    fraction: float
+    reports: np.ndarray
+    error_rate: np.ndarray
+    requests: np.ndarray
+    context: dict[str, BucketContext]
+
+
+@dataclass
+class _Bucket:
+    """Accumulators of one open bucket, keyed by service index."""
+
+    reports: dict[int, float] = field(default_factory=dict)
+    rates: dict[int, list[float]] = field(default_factory=dict)  # errors, requests, sum, n
+    context: dict[int, list[dict[str, float]]] = field(default_factory=dict)
+
+    def view(self, t_end: float, fraction: float, names: list[str]) -> BucketView:
+        n = len(names)
+        reports, rate, requests = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
+        for i, value in self.reports.items():
+            reports[i] = value
+        for i, (err, req, total, k) in self.rates.items():
+            if req > 0:
+                rate[i], requests[i] = err / req, req
+            elif k > 0:
+                rate[i] = total / k
+        context = {names[i]: BucketContext(dict(c), dict(r), dict(s))
+                   for i, (c, r, s) in self.context.items()}
+        return BucketView(t_end, fraction, reports, rate, requests, context)
+
+    def to_state(self) -> dict[str, Any]:
+        return {"reports": list(self.reports.items()), "rates": list(self.rates.items()),
+                "context": list(self.context.items())}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> _Bucket:
+        return cls({int(i): v for i, v in state["reports"]},
+                   {int(i): list(v) for i, v in state["rates"]},
+                   {int(i): [dict(d) for d in v] for i, v in state["context"]})
+
+
+class Bucketer:
+    """Holds open buckets and the watermark; emits closed and partial `BucketView`s."""
+
+    def __init__(self, settings: PipelineSettings | None = None) -> None:
+        s = settings or PipelineSettings()
+        self.bucket_seconds = s.bucket_seconds
+        self.lateness = s.allowed_lateness
+        self.far = s.far_future_seconds
+        self.max_gap_buckets = max(1, int(s.max_gap_seconds // s.bucket_seconds))
+        self.partial_every = s.partial_every
+        self.partial_min = s.partial_min_seconds
+        self._reset()
+
+    def _reset(self) -> None:
+        self._open: dict[float, _Bucket] = {}
+        self._max_seen: float | None = None
+        self._closed_until: float | None = None
+        self._empty_run = 0
+        self._partial_end = -math.inf
+        self._partial_last = -math.inf
+        self._crossed: set[int] = set()
+        self._pending = False
+        self._band: dict[int, float] = {}
+        self.closed_buckets = 0
+        self.partial_buckets = 0
+
+    @property
+    def watermark(self) -> float:
+        """Event time below which buckets are closed (-inf before the first event)."""
+        return -math.inf if self._max_seen is None else self._max_seen - self.lateness
+
+    def end_of(self, ts: float) -> float:
+        """End of the bucket holding `ts`."""
+        return (math.floor(ts / self.bucket_seconds) + 1) * self.bucket_seconds
+
+    def admit(self, ts: float) -> float:
+        """Check `ts` against the watermark: its bucket end, or raise Late/FarFromWatermark."""
+        if self._max_seen is not None and ts > self._max_seen + self.far:
+            raise FarFromWatermark()
+        end = self.end_of(ts)
+        if end <= self.watermark or (self._closed_until is not None and end <= self._closed_until):
+            raise LateEvent()
+        return end
+
+    def add_report(self, i: int, end: float, count: float, category: str | None,
+                   region: str | None, source: str | None) -> None:
+        """Add a (damped) report count of service `i` to the open bucket ending at `end`."""
+        bucket = self._open.setdefault(end, _Bucket())
+        total = bucket.reports.get(i, 0.0) + count
+        bucket.reports[i] = total
+        if category or region or source:
+            ctx = bucket.context.setdefault(i, [{}, {}, {}])
+            for d, key in zip(ctx, (category, region, source), strict=True):
+                if key:
+                    d[key] = d.get(key, 0.0) + count
+        band = self._band.get(i)
+        if band is not None and total > band and i not in self._crossed and end == self._current():
+            self._crossed.add(i)
+            self._pending = True
+
+    def add_rate(self, i: int, end: float, errors: float | None, requests: float | None,
+                 rate: float | None) -> None:
+        """Add an error-rate sample of service `i` to the open bucket ending at `end`."""
+        acc = self._open.setdefault(end, _Bucket()).rates.setdefault(i, [0.0, 0.0, 0.0, 0])
+        if requests is not None:
+            acc[0] += errors or 0.0
+            acc[1] += requests
+        elif rate is not None:
+            acc[2] += rate
+            acc[3] += 1
+
+    def set_band(self, upper: np.ndarray) -> None:
+        """Full-bucket upper band per service (index order): passing it triggers a partial view."""
+        self._band = {i: float(u) for i, u in enumerate(upper) if math.isfinite(u)}
+
+    def advance(self, ts: float, names: list[str]) -> list[BucketView]:
+        """Move event time to `ts`; return the buckets to step now (closed, then partial)."""
+        if self._max_seen is None or ts > self._max_seen:
+            self._max_seen = ts
+        views = self._close(self.watermark, names)
+        partial = self._partial(names)
+        return views + ([partial] if partial is not None else [])
+
+    def flush(self, names: list[str]) -> list[BucketView]:
+        """End of stream: close every open bucket (later events will be late)."""
+        if not self._open:
+            return []
+        return self._close(max(self._open), names)
+
+    def _current(self) -> float:
+        return -math.inf if self._max_seen is None else self.end_of(self._max_seen)
+
+    def _next_end(self) -> float | None:
+        if self._closed_until is not None:
+            return self._closed_until + self.bucket_seconds
+        return min(self._open) if self._open else None
+
+    def _close(self, limit: float, names: list[str]) -> list[BucketView]:
+        views: list[BucketView] = []
+        while (end := self._next_end()) is not None and end <= limit:
+            bucket = self._open.pop(end, None)
+            if bucket is None:
+                self._empty_run += 1
+                if self._empty_run > self.max_gap_buckets:
+                    self._skip_gap(limit)
+                    continue
+                bucket = _Bucket()
+            else:
+                self._empty_run = 0
+            self._closed_until = end
+            self.closed_buckets += 1
+            views.append(bucket.view(end, 1.0, names))
+        return views
+
+    def _skip_gap(self, limit: float) -> None:
+        """A quiet gap longer than `max_gap_seconds`: jump to the next bucket with data."""
+        nxt = min(self._open) if self._open else math.inf
+        if nxt <= limit:
+            self._closed_until = nxt - self.bucket_seconds
+        else:
+            self._closed_until = math.floor(limit / self.bucket_seconds) * self.bucket_seconds
+
+    def _partial(self, names: list[str]) -> BucketView | None:
+        end = self._current()
+        if end != self._partial_end:
+            self._partial_end, self._partial_last = end, end - self.bucket_seconds
+            self._crossed, self._pending = set(), False
+        bucket = self._open.get(end)
+        assert self._max_seen is not None
+        elapsed = self._max_seen - (end - self.bucket_seconds)
+        if bucket is None or elapsed < self.partial_min or elapsed <= 0:
+            return None
+        if not self._pending and self._max_seen - self._partial_last < self.partial_every:
+            return None
+        self._partial_last, self._pending = self._max_seen, False
+        self.partial_buckets += 1
+        return bucket.view(end, elapsed / self.bucket_seconds, names)
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready exact state (floats round-trip through JSON's repr)."""
+        return {"open": [[end, b.to_state()] for end, b in self._open.items()],
+                "max_seen": self._max_seen, "closed_until": self._closed_until,
+                "empty_run": self._empty_run, "partial_end": self._partial_end,
+                "partial_last": self._partial_last, "crossed": sorted(self._crossed),
+                "pending": self._pending, "band": list(self._band.items()),
+                "closed_buckets": self.closed_buckets, "partial_buckets": self.partial_buckets}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what `to_state` saved."""
+        self._open = {float(end): _Bucket.from_state(b) for end, b in state["open"]}
+        self._max_seen, self._closed_until = state["max_seen"], state["closed_until"]
+        self._empty_run = state["empty_run"]
+        self._partial_end, self._partial_last = state["partial_end"], state["partial_last"]
+        self._crossed, self._pending = set(state["crossed"]), state["pending"]
+        self._band = {int(i): float(u) for i, u in state["band"]}
+        self.closed_buckets = state["closed_buckets"]
+        self.partial_buckets = state["partial_buckets"]

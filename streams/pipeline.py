@@ -1,0 +1,263 @@
+"""Pipeline: records -> decoded events -> damped, event-time buckets -> DetectorBank -> alerts.
+
+The same code runs behind the in-memory bus (embedded `serve`), file `replay` and the Kafka
+workers: each feeds `Record`s to `process` and persists `snapshot()` with the positions inside
+(checkpoint order: flush sinks, save state with positions, then commit offsets).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import pickle
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from detector import BankConfig, DetectorBank, Transition
+from streams.bucketing import Bucketer, BucketView
+from streams.errors import BadMessage, CheckpointError
+from streams.parsing import decode
+from streams.schema import DeadLetter, Event, ReportEvent, iso
+from streams.settings import PipelineSettings
+from streams.store import Store
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Record:
+    """One message of a logical topic ("reports" or "error-rates") at a source position."""
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    partition: int = 0
+    offset: int = -1
+
+
+@dataclass
+class Counters:
+    """What the pipeline did; readable as attributes or as `counters["processed"]`."""
+
+    processed: int = 0
+    events: int = 0
+    dead_letter: dict[str, int] = field(default_factory=dict)
+    alerts: int = 0
+    opened: int = 0
+    resolved: int = 0
+    buckets: int = 0
+    partial_buckets: int = 0
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def alert_from(tr: Transition) -> dict[str, Any]:
+    """Transition -> DESIGN.md alert dict with a deterministic `alert_id`."""
+    key = f"{tr.incident_id}|{tr.status}|{tr.detected_at!r}"
+    return {
+        "alert_id": hashlib.sha1(key.encode()).hexdigest()[:20],
+        "incident_id": tr.incident_id, "service": tr.service, "status": tr.status,
+        "started_at": iso(tr.started_at), "detected_at": iso(tr.detected_at),
+        "resolved_at": iso(tr.resolved_at), "observed": _round(tr.observed),
+        "expected": _round(tr.expected), "upper": _round(tr.upper), "score": _round(tr.score),
+        "signals": list(tr.signals), "sources": list(tr.sources),
+        "top_categories": list(tr.top_categories), "top_regions": list(tr.top_regions),
+        "related": list(tr.related),
+    }
+
+
+def _round(x: float) -> float | None:
+    return round(float(x), 4) if np.isfinite(x) else None
+
+
+def _make_damper(settings: PipelineSettings) -> Any:
+    """The detector's ReporterDamper (pure), or a pass-through while it does not exist."""
+    try:
+        from detector.damping import ReporterDamper
+    except ImportError:  # pragma: no cover - only before detector/damping.py lands
+        return _PassThrough()
+    return ReporterDamper(max_per_window=settings.damper_max_per_window,
+                          window_seconds=settings.damper_window_seconds)
+
+
+class _PassThrough:
+    """Admits every report in full (stand-in for a missing ReporterDamper)."""
+
+    def admit(self, service: str, reporter: str, ts: float, count: float) -> float:
+        return count
+
+
+class Pipeline:
+    """Decodes, buckets, detects; calls `on_alert(dict)` and `on_dead_letter(dict)`."""
+
+    def __init__(self, settings: PipelineSettings | None = None, *,
+                 on_alert: Callable[[dict], None], on_dead_letter: Callable[[dict], None],
+                 store: Store | None = None) -> None:
+        self.settings = settings or PipelineSettings()
+        self.on_alert, self.on_dead_letter, self.store = on_alert, on_dead_letter, store
+        self.bank = DetectorBank(BankConfig(bucket_seconds=self.settings.bucket_seconds))
+        self.damper = _make_damper(self.settings)
+        self.bucketer = Bucketer(self.settings)
+        self.positions: dict[tuple[str, int], int] = {}
+        self.counters = Counters()
+        self._open: dict[str, str] = {}  # service -> open incident id
+        self._names: list[str] = []  # mirror of bank.services (no copy per event)
+
+    # -- input --------------------------------------------------------------------------
+    def process(self, records: Iterable[Record]) -> None:
+        """Handle a batch of records; never raises on bad input (it goes to dead-letter)."""
+        for rec in records:
+            self.counters.processed += 1
+            try:
+                event = decode(rec.topic, rec.value)
+            except BadMessage as exc:
+                self._dead(exc.reason, rec)
+            else:
+                self.ingest(event, rec)
+            if rec.offset >= 0:
+                self.positions[(rec.topic, rec.partition)] = rec.offset + 1
+        self._commit()
+
+    def ingest(self, event: Event, rec: Record | None = None) -> None:
+        """Add one decoded event (used by `process` and by replay, which decodes once)."""
+        try:
+            end = self.bucketer.admit(event.ts)
+        except BadMessage as exc:
+            self._dead(exc.reason, rec, event)
+            return
+        self.counters.events += 1
+        i = self._index(event.service)
+        if isinstance(event, ReportEvent):
+            count = event.count
+            if event.reporter:
+                count = self.damper.admit(event.service, event.reporter, event.ts, count)
+            self.bucketer.add_report(i, end, count, event.category, event.region, event.source)
+        else:
+            self.bucketer.add_rate(i, end, event.errors, event.requests, event.error_rate)
+        self._run(self.bucketer.advance(event.ts, self._names))
+
+    def _index(self, service: str) -> int:
+        i = self.bank.add_service(service)
+        if i == len(self._names):
+            self._names.append(service)
+        return i
+
+    def advance_watermark(self, t: float) -> None:
+        """Live mode: event time reached `t` even without events (closes idle buckets)."""
+        self._run(self.bucketer.advance(t, self._names))
+        self._commit()
+
+    def flush(self) -> None:
+        """End of stream: close and score every open bucket."""
+        self._run(self.bucketer.flush(self._names))
+        self._commit()
+
+    # -- detection ----------------------------------------------------------------------
+    def _run(self, views: list[BucketView]) -> None:
+        for view in views:
+            self._step(view)
+
+    def _step(self, view: BucketView) -> None:
+        full = view.fraction >= 1.0
+        if full and self.store is not None:
+            expected, upper = self.bank.expected(view.t_end)
+        transitions = self.bank.step(view.t_end, view.reports, error_rate=view.error_rate,
+                                     requests=view.requests, fraction=view.fraction,
+                                     context=view.context)
+        for tr in transitions:
+            self._alert(tr)
+        if not full:
+            self.counters.partial_buckets += 1
+            return
+        self.counters.buckets += 1
+        self.bucketer.set_band(self.bank.expected(view.t_end + self.bucketer.bucket_seconds)[1])
+        if self.store is not None:
+            states = ["incident" if n in self._open else "ok" for n in self._names]
+            self.store.write_bucket(view.t_end, self._names, view.reports, expected, upper,
+                                    view.error_rate, states, series=self.settings.store_series)
+
+    def _alert(self, tr: Transition) -> None:
+        alert = alert_from(tr)
+        if tr.status == "resolved":
+            self._open.pop(tr.service, None)
+            self.counters.resolved += 1
+        else:
+            self.counters.opened += tr.status == "open"
+            self._open[tr.service] = tr.incident_id
+        self.counters.alerts += 1
+        if self.store is not None:
+            self.store.write_alert(alert, tr.started_at, tr.detected_at)
+        self.on_alert(alert)
+
+    def _dead(self, reason: str, rec: Record | None, event: Event | None = None) -> None:
+        dl = self.counters.dead_letter
+        dl[reason] = dl.get(reason, 0) + 1
+        raw = rec.value.decode("utf-8", "replace")[:2048] if rec is not None else (
+            event.model_dump_json() if event is not None else "")
+        self.on_dead_letter(DeadLetter(
+            reason=reason, topic=rec.topic if rec else "", partition=rec.partition if rec else 0,
+            offset=rec.offset if rec else -1, raw=raw).model_dump())
+
+    def _commit(self) -> None:
+        if self.store is not None:
+            self.store.commit()
+
+    # -- checkpoints --------------------------------------------------------------------
+    def snapshot(self) -> bytes:
+        """Exact state: bank, buckets, damper, positions, counters (JSON with base64 blobs)."""
+        state = {
+            "version": SNAPSHOT_VERSION, "settings": self.settings.model_dump(),
+            "bank": base64.b64encode(self.bank.to_bytes()).decode(),
+            "damper": base64.b64encode(_damper_bytes(self.damper)).decode(),
+            "bucketer": self.bucketer.to_state(),
+            "positions": [[t, p, o] for (t, p), o in sorted(self.positions.items())],
+            "counters": self.counters.as_dict(), "open": self._open,
+        }
+        return json.dumps(state).encode()
+
+    @classmethod
+    def restore(cls, data: bytes, settings: PipelineSettings | None = None, *,
+                on_alert: Callable[[dict], None], on_dead_letter: Callable[[dict], None],
+                store: Store | None = None) -> Pipeline:
+        """Rebuild a pipeline from `snapshot()` bytes (settings default to the saved ones)."""
+        try:
+            state = json.loads(data)
+            if state.get("version") != SNAPSHOT_VERSION:
+                raise CheckpointError(f"unknown snapshot version {state.get('version')}")
+            settings = settings or PipelineSettings(**state["settings"])
+            pipe = cls(settings, on_alert=on_alert, on_dead_letter=on_dead_letter, store=store)
+            pipe._load(state)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"bad snapshot: {exc}") from exc
+        return pipe
+
+    def _load(self, state: dict[str, Any]) -> None:
+        config = BankConfig(bucket_seconds=self.settings.bucket_seconds)
+        self.bank = DetectorBank.from_bytes(base64.b64decode(state["bank"]), config)
+        self.damper = _damper_from(base64.b64decode(state["damper"]), self.damper)
+        self.bucketer.load_state(state["bucketer"])
+        self.positions = {(t, int(p)): int(o) for t, p, o in state["positions"]}
+        self.counters = Counters(**state["counters"])
+        self._open = dict(state["open"])
+        self._names = self.bank.services
+
+
+def _damper_bytes(damper: Any) -> bytes:
+    """The damper's own snapshot when it has one, else a pickle of the (pure) object."""
+    if hasattr(damper, "to_bytes"):
+        return damper.to_bytes()
+    return pickle.dumps(damper)
+
+
+def _damper_from(data: bytes, fresh: Any) -> Any:
+    if hasattr(type(fresh), "from_bytes"):
+        return type(fresh).from_bytes(data)
+    return pickle.loads(data)  # noqa: S301 - our own checkpoint, written by _damper_bytes

@@ -1,0 +1,89 @@
+"""Message schemas of DESIGN.md: input events, alerts and dead letters (pydantic models).
+
+Validation with precise dead-letter reasons lives in `streams.parsing`; these models are the
+typed values that leave it. Times are event-time epoch seconds inside the pipeline and
+ISO-8601 strings (UTC, `Z`) on the way out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReportEvent(BaseModel):
+    """One (possibly pre-aggregated) user problem report, topic `reports`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    service: str
+    ts: float
+    count: float = 1.0
+    category: str | None = None
+    region: str | None = None
+    source: str | None = None
+    reporter: str | None = Field(default=None, exclude=True, repr=False)
+    message: str | None = None
+
+
+class ErrorRateEvent(BaseModel):
+    """One error-rate sample, topic `error-rates`: errors/requests or a plain rate.
+
+    A real-valued series (NAB-style CSV) also travels as `error_rate` with no requests.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    service: str
+    ts: float
+    errors: float | None = None
+    requests: float | None = None
+    error_rate: float | None = None
+
+
+Event = ReportEvent | ErrorRateEvent
+
+
+class Alert(BaseModel):
+    """An incident transition as published to `alerts` and written by `--alerts-out`."""
+
+    alert_id: str
+    incident_id: str
+    service: str
+    status: Literal["open", "update", "resolved"]
+    started_at: str
+    detected_at: str
+    resolved_at: str | None = None
+    observed: float
+    expected: float
+    upper: float
+    score: float
+    signals: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    top_categories: list[str] = Field(default_factory=list)
+    top_regions: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+
+
+class DeadLetter(BaseModel):
+    """A message that could not be used, with where it came from and why."""
+
+    reason: str
+    topic: str
+    partition: int = 0
+    offset: int = -1
+    raw: str = ""
+
+
+def iso(t: float | None) -> str | None:
+    """Epoch seconds -> ISO-8601 UTC with `Z` (None stays None).
+
+    >>> iso(1770152652.0)
+    '2026-02-03T21:04:12Z'
+    """
+    if t is None:
+        return None
+    text = datetime.fromtimestamp(t, UTC).isoformat()
+    return text.replace("+00:00", "Z")
