@@ -1,0 +1,40 @@
+"""GET /incidents and /incidents/{id}: incidents with their explanations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import RuntimeDep
+from api.schemas import IncidentOut, Problem
+from api.views import incident_out
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+
+
+@router.get("", response_model=list[IncidentOut], summary="Incidents, newest first")
+def list_incidents(
+    rt: RuntimeDep,
+    status: Annotated[Literal["open", "update", "resolved", "active"] | None,
+                      Query(description="latest status; 'active' = not resolved")] = None,
+    service: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[IncidentOut]:
+    rows = rt.store.incidents(service=service)
+    if status == "active":
+        rows = [r for r in rows if r["status"] != "resolved"]
+    elif status is not None:
+        rows = [r for r in rows if r["status"] == status]
+    rows = sorted(rows, key=lambda r: str(r["started_at"]), reverse=True)
+    return [incident_out(r, None) for r in rows[:limit]]
+
+
+@router.get("/{incident_id}", response_model=IncidentOut,
+            responses={404: {"model": Problem, "description": "unknown incident"}},
+            summary="One incident with the history of its alerts")
+def get_incident(incident_id: str, rt: RuntimeDep) -> IncidentOut:
+    row = rt.store.incident(incident_id)
+    if row is None:
+        raise HTTPException(404, f"unknown incident {incident_id!r}")
+    return incident_out(row, row.get("history", []))

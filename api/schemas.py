@@ -1,0 +1,125 @@
+"""HTTP request and response schemas, kept apart from the detector's and streams' domain types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Name = Field(min_length=1, max_length=200)
+Label = Field(default=None, max_length=200)
+
+
+class ReportIn(BaseModel):
+    """One user problem report (DESIGN.md report event); unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    service: str = Name
+    ts: datetime
+    count: float = Field(1.0, ge=0, le=1_000_000)
+    category: str | None = Label
+    region: str | None = Label
+    source: str | None = Label
+    reporter: str | None = Field(default=None, max_length=200, description="opaque, never exposed")
+    message: str | None = Field(default=None, max_length=2000)
+
+
+class ErrorRateIn(BaseModel):
+    """One error-rate sample: `errors` of `requests`, or a plain `error_rate` in [0, 1]."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    service: str = Name
+    ts: datetime
+    errors: float | None = Field(None, ge=0, le=1e12)
+    requests: float | None = Field(None, ge=0, le=1e12)
+    error_rate: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _has_a_rate(self) -> ErrorRateIn:
+        """Either errors and requests (errors <= requests) or a plain error_rate."""
+        if self.error_rate is None and (self.errors is None or self.requests is None):
+            raise ValueError("give errors and requests, or error_rate")
+        if self.errors is not None and self.requests is not None and self.errors > self.requests:
+            raise ValueError("errors must not exceed requests")
+        return self
+
+
+class Accepted(BaseModel):
+    """Ingest result: how many events were handed to the pipeline."""
+
+    accepted: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    services: int
+    mode: str
+
+
+class ServiceOut(BaseModel):
+    """A service's latest bucket: what was observed against what is expected."""
+
+    id: str
+    state: str = Field(description="ok | possible | confirmed | recovering (or open)")
+    t: datetime | None = Field(description="end of the latest bucket (event time)")
+    observed: float | None
+    expected: float | None
+    upper: float | None
+    score: float | None
+    error_rate: float | None = None
+    incident_id: str | None
+    open_incidents: int = 0
+
+
+class SeriesPoint(BaseModel):
+    t: datetime
+    observed: float | None
+    expected: float | None
+    upper: float | None
+    error_rate: float | None = None
+    state: str | None = None
+
+
+class SeriesOut(BaseModel):
+    service: str
+    since: datetime | None
+    until: datetime | None
+    points: list[SeriesPoint]
+
+
+class AlertOut(BaseModel):
+    """DESIGN.md alert format: one incident state change with its explanation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    alert_id: str
+    incident_id: str
+    service: str
+    status: Literal["open", "update", "resolved"]
+    started_at: datetime
+    detected_at: datetime
+    resolved_at: datetime | None = None
+    observed: float | None = None
+    expected: float | None = None
+    upper: float | None = None
+    score: float | None = None
+    signals: list[str] = []
+    sources: list[str] = []
+    top_categories: list[str] = []
+    top_regions: list[str] = []
+    related: list[str] = []
+
+
+class IncidentOut(AlertOut):
+    """An incident: its latest alert, plus (on GET /incidents/{id}) the alerts that led there."""
+
+    history: list[AlertOut] | None = None
+
+
+class Problem(BaseModel):
+    """Error body of every 4xx."""
+
+    detail: str | list[dict[str, object]]
