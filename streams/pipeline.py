@@ -197,11 +197,16 @@ class Pipeline:
             self.store.write_alert(alert, tr.started_at, tr.detected_at)
         self.on_alert(alert)
 
+    def dead_letter(self, reason: str, rec: Record) -> None:
+        """Count and emit a message rejected before it reached the pipeline (e.g. in replay)."""
+        self._dead(reason, rec)
+
     def _dead(self, reason: str, rec: Record | None, event: Event | None = None) -> None:
         dl = self.counters.dead_letter
         dl[reason] = dl.get(reason, 0) + 1
-        raw = rec.value.decode("utf-8", "replace")[:2048] if rec is not None else (
-            event.model_dump_json() if event is not None else "")
+        raw = rec.value.decode("utf-8", "replace")[:2048] if rec is not None else ""
+        if not raw and event is not None:
+            raw = event.model_dump_json()
         self.on_dead_letter(DeadLetter(
             reason=reason, topic=rec.topic if rec else "", partition=rec.partition if rec else 0,
             offset=rec.offset if rec else -1, raw=raw).model_dump())
