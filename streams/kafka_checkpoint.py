@@ -1,0 +1,78 @@
+"""Checkpoints of per-partition pipeline state in the compacted `detector-state` topic.
+
+One message per (consumer group, input partition): key `"<group>/<partition>"`, value the
+zlib-compressed `Pipeline.snapshot()` (bank, buckets, damper and the consumed positions
+inside). A save returns only once the broker acknowledged it (acks=all), so the worker can
+commit offsets after it; compaction keeps the latest value per key. Loading reads the topic
+from where the previous load stopped to its current end, so a worker that receives a
+partition on a rebalance also sees the checkpoints its peers wrote meanwhile.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from streams import kafka_io
+from streams.errors import CheckpointError
+
+
+def state_key(group: str, partition: int) -> str:
+    """Checkpoint key of one input partition of a consumer group."""
+    return f"{group}/{partition}"
+
+
+class KafkaCheckpoints:
+    """Saves and loads snapshot bytes by key in a compacted topic."""
+
+    def __init__(self, bootstrap: str, topic: str, producer: Any) -> None:
+        self.bootstrap, self.topic, self._producer = bootstrap, topic, producer
+        self._reader: Any = None
+        self._parts: list[Any] = []
+        self._latest: dict[str, bytes] = {}
+        self.saved = 0
+
+    def save(self, key: str, snapshot: bytes, timeout_s: float = 600.0) -> None:
+        """Write one checkpoint and wait for the broker's acknowledgement."""
+        future = self._producer.send(self.topic, key=key.encode(), value=zlib.compress(snapshot, 1))
+        future.get(timeout=timeout_s)
+        self._latest[key] = snapshot
+        self.saved += 1
+
+    def load(self, key: str) -> bytes | None:
+        """Latest snapshot saved under `key` (by anyone), or None."""
+        self._catch_up()
+        return self._latest.get(key)
+
+    def _catch_up(self) -> None:
+        from kafka import TopicPartition
+
+        if self._reader is None:
+            self._reader = kafka_io._plain_consumer(self.bootstrap)
+            parts = self._reader.partitions_for_topic(self.topic)
+            if not parts:
+                raise CheckpointError(f"checkpoint topic {self.topic!r} does not exist")
+            self._parts = [TopicPartition(self.topic, p) for p in sorted(parts)]
+            self._reader.assign(self._parts)
+            self._reader.seek_to_beginning(*self._parts)
+        end = self._reader.end_offsets(self._parts)
+        for batch in kafka_io._drain(self._reader, self._parts, end, timeout_s=120.0):
+            for msg in batch:
+                self._apply(msg.key, msg.value)
+
+    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        name = key.decode()
+        if value is None:  # tombstone
+            self._latest.pop(name, None)
+            return
+        try:
+            self._latest[name] = zlib.decompress(value)
+        except zlib.error as exc:
+            raise CheckpointError(f"corrupt checkpoint {name!r}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None

@@ -1,0 +1,373 @@
+"""The Kafka worker: a consumer group member running one Pipeline per input partition.
+
+Both input topics are keyed by service with the same partition count, and the range assignor
+gives partition p of both to the same member, so one `Pipeline` holds all state of partition p.
+
+Watermarks across the two inputs (the documented choice): a partition's records are released
+to its pipeline in event-time order merged over its inputs (`InputMerge`), and a record is
+released only while every other input of that partition either has a buffered record (whose
+event time is known) or is caught up (position at the last known high-water mark: idle). So
+the pipeline's watermark never runs ahead of an input that still has data to deliver, and with
+data already in the topics the order, and hence every alert, does not depend on fetch timing.
+Ties go to `reports` first; messages without a readable event time go first (they only reach
+dead-letter). In live mode (`live=True`, `serve --kafka`) a partition whose inputs are all
+idle has its event time advanced to the wall clock, so quiet buckets still close.
+
+Checkpoint order (`checkpoint`): flush the producer (alerts and dead letters acknowledged),
+save each partition's `Pipeline.snapshot()` (positions inside) to `detector-state`, then
+commit the consumed offsets. On (re)assignment each partition's pipeline is restored from its
+latest checkpoint and both inputs are sought to the positions inside it, so a crash replays
+at most what followed the last checkpoint and re-emits only the same alert ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams import kafka_io
+from streams.errors import BadMessage
+from streams.kafka_checkpoint import KafkaCheckpoints, state_key
+from streams.parsing import REPORTS, load_object, parse_ts
+from streams.pipeline import Pipeline, Record
+from streams.settings import PipelineSettings
+from streams.store import Store
+
+log = logging.getLogger("outage_radar.worker")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Where to read and write, and how often to checkpoint."""
+
+    bootstrap: str
+    group: str = "outage-radar"
+    topics: kafka_io.TopicNames = field(default_factory=kafka_io.TopicNames)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    checkpoint_every: float = 10.0  # wall-clock seconds between checkpoints
+    max_buffer: int = 50_000  # buffered records per input partition before pausing its fetch
+    idle_exit: float | None = None  # batch mode: flush, checkpoint and exit after this idle time
+    live: bool = False  # serve mode: idle partitions advance event time to the wall clock
+    session_timeout_ms: int = 10_000
+
+
+def event_time(rec: Record) -> float:
+    """Event time of a raw record for merging; -inf when unreadable (it will be dead-lettered)."""
+    try:
+        return parse_ts(load_object(rec.value).get("ts"))
+    except BadMessage:
+        return -math.inf
+
+
+class InputMerge:
+    """Buffers one partition's input records and releases them in merged event-time order."""
+
+    def __init__(self, topics: tuple[str, ...]) -> None:
+        self.queues: dict[str, deque[Record]] = {t: deque() for t in topics}
+        self._rank = {t: (0 if t == REPORTS else 1) for t in topics}
+        self._head: dict[str, float] = {}
+
+    def add(self, topic: str, records: list[Record]) -> None:
+        self.queues[topic].extend(records)
+
+    def buffered(self, topic: str) -> int:
+        return len(self.queues[topic])
+
+    def release(self, idle: Callable[[str], bool]) -> list[Record]:
+        """Records safe to process now: stops when an input is empty but not idle."""
+        out: list[Record] = []
+        while True:
+            ready = [t for t, q in self.queues.items() if q]
+            if not ready or any(not q and not idle(t) for t, q in self.queues.items()):
+                return out
+            if len(ready) == 1:  # every other input is idle: release the whole queue
+                out.extend(self.queues[ready[0]])
+                self.queues[ready[0]].clear()
+                self._head.pop(ready[0], None)
+                return out
+            topic = min(ready, key=lambda t: (self._key(t), self._rank[t]))
+            out.append(self.queues[topic].popleft())
+            self._head.pop(topic, None)
+
+    def _key(self, topic: str) -> float:
+        if topic not in self._head:
+            self._head[topic] = event_time(self.queues[topic][0])
+        return self._head[topic]
+
+
+class _Rebalance:
+    """kafka-python rebalance listener forwarding to the worker (built lazily with kafka)."""
+
+    @staticmethod
+    def make(worker: Worker) -> Any:
+        from kafka import ConsumerRebalanceListener
+
+        class Listener(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                worker._revoke({tp.partition for tp in revoked})
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                worker._assign({tp.partition for tp in assigned})
+
+        return Listener()
+
+
+class Worker:
+    """Consumes reports and error-rates as a group member; alerts, dead letters, checkpoints."""
+
+    def __init__(self, config: WorkerConfig, *, on_alert: Callable[[dict], None] | None = None,
+                 store: Store | None = None,
+                 on_checkpoint: Callable[[dict], None] | None = None) -> None:
+        self.config = config
+        self.on_alert, self.store, self.on_checkpoint = on_alert, store, on_checkpoint
+        self.pipelines: dict[int, Pipeline] = {}
+        self.merges: dict[int, InputMerge] = {}
+        self.alerts = 0
+        self.dead_letters = 0
+        self._stop = threading.Event()
+        self._consumer: Any = None
+        self._producer: Any = None
+        self._checkpoints: KafkaCheckpoints | None = None
+        self._last_checkpoint = time.monotonic()
+        self._idle_since: float | None = None
+        self._dirty: set[int] = set()  # partitions changed since their last checkpoint
+        self._logical = config.topics.inputs  # kafka topic -> logical name
+        self._real = {v: k for k, v in self._logical.items()}
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask `run` to checkpoint and return (thread- and signal-safe)."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Poll, process, checkpoint until stopped (or idle for `idle_exit` in batch mode)."""
+        self._open()
+        try:
+            while not self._stop.is_set():
+                self._poll_once()
+                if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_every:
+                    self.checkpoint()
+                if self._idle_done():
+                    for p, pipe in self.pipelines.items():
+                        pipe.flush()
+                        self._dirty.add(p)
+                    break
+            self.checkpoint()
+        finally:
+            self._close()
+
+    def _open(self) -> None:
+        cfg = self.config
+        self._producer = kafka_io.producer(cfg.bootstrap)
+        self._checkpoints = KafkaCheckpoints(cfg.bootstrap, cfg.topics.state, self._producer)
+        self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
+                                           session_timeout_ms=cfg.session_timeout_ms)
+        self._consumer.subscribe(list(self._logical), listener=_Rebalance.make(self))
+
+    def _close(self) -> None:
+        for client in (self._consumer, self._producer, self._checkpoints):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    log.exception("closing %r", client)
+
+    # -- the loop -----------------------------------------------------------------------
+    def _poll_once(self) -> None:
+        batch = self._consumer.poll(timeout_ms=200)
+        for tp, msgs in batch.items():
+            merge = self.merges.get(tp.partition)
+            if merge is None:  # revoked meanwhile: the new owner re-reads from its checkpoint
+                continue
+            logical = self._logical[tp.topic]
+            merge.add(logical, [Record(logical, m.value, m.key, m.partition, m.offset)
+                                for m in msgs])
+        for p, merge in list(self.merges.items()):
+            records = merge.release(lambda t, p=p: self._idle(t, p))
+            if records:
+                self.pipelines[p].process(records)
+                self._dirty.add(p)
+            elif self.config.live and all(self._idle(t, p) for t in merge.queues):
+                self.pipelines[p].advance_watermark(time.time())
+                self._dirty.add(p)
+            self._throttle(p, merge)
+        self._track_idle(bool(batch))
+
+    def _tp(self, logical: str, p: int) -> Any:
+        from kafka import TopicPartition
+
+        return TopicPartition(self._real[logical], p)
+
+    def _idle(self, logical: str, p: int) -> bool:
+        """Caught up: nothing buffered and the position reached the known high-water mark."""
+        if self.merges[p].buffered(logical):
+            return False
+        tp = self._tp(logical, p)
+        if tp not in self._consumer.assignment():
+            return True  # that input has no such partition here
+        high = self._consumer.highwater(tp)
+        return high is not None and self._consumer.position(tp) >= high
+
+    def _throttle(self, p: int, merge: InputMerge) -> None:
+        """Pause an input partition whose buffer is full (the other one lags behind)."""
+        for logical in merge.queues:
+            tp, n = self._tp(logical, p), merge.buffered(logical)
+            if n > self.config.max_buffer and tp not in self._consumer.paused():
+                self._consumer.pause(tp)
+            elif n < self.config.max_buffer // 2 and tp in self._consumer.paused():
+                self._consumer.resume(tp)
+
+    def _track_idle(self, got_records: bool) -> None:
+        caught_up = (not got_records and bool(self.merges) and all(
+            self._idle(t, p) for p, m in self.merges.items() for t in m.queues))
+        if not caught_up:
+            self._idle_since = None
+        elif self._idle_since is None:
+            self._idle_since = time.monotonic()
+
+    def _idle_done(self) -> bool:
+        """Batch mode: idle long enough, and the broker confirms the end offsets were reached."""
+        limit = self.config.idle_exit
+        if limit is None or self._idle_since is None:
+            return False
+        if time.monotonic() - self._idle_since < limit:
+            return False
+        tps = [self._tp(t, p) for p, m in self.merges.items() for t in m.queues]
+        tps = [tp for tp in tps if tp in self._consumer.assignment()]
+        try:
+            end = self._consumer.end_offsets(tps, timeout_ms=5000)
+        except Exception:  # noqa: BLE001 - broker unreachable: not known to be done
+            self._idle_since = None
+            return False
+        done = all(self._consumer.position(tp) >= end[tp] for tp in tps)
+        if not done:
+            self._idle_since = None
+        return done
+
+    # -- sinks --------------------------------------------------------------------------
+    def _sinks(self, p: int) -> tuple[Callable[[dict], None], Callable[[dict], None]]:
+        topics = self.config.topics
+
+        def alert(a: dict) -> None:
+            self._producer.send(topics.alerts, key=a["service"].encode(),
+                                value=kafka_io.json_bytes(a))
+            self.alerts += 1
+            if self.on_alert is not None:
+                self.on_alert(a)
+
+        def dead(d: dict) -> None:
+            d = dict(d, topic=self._real.get(d["topic"], d["topic"]))
+            self._producer.send(topics.dead_letter, key=d["reason"].encode(),
+                                value=kafka_io.json_bytes(d))
+            self.dead_letters += 1
+
+        return alert, dead
+
+    # -- checkpoints and rebalances -----------------------------------------------------
+    def checkpoint(self, parts: set[int] | None = None) -> None:
+        """Flush sinks, save state with positions inside, then commit offsets."""
+        from kafka import OffsetAndMetadata
+
+        todo = sorted(self.pipelines if parts is None else parts & set(self.pipelines))
+        todo = [p for p in todo if p in self._dirty]
+        self._last_checkpoint = time.monotonic()
+        if not todo:
+            return
+        self._producer.flush()
+        assert self._checkpoints is not None
+        offsets = {}
+        for p in todo:
+            pipe = self.pipelines[p]
+            self._checkpoints.save(state_key(self.config.group, p), pipe.snapshot())
+            self._dirty.discard(p)
+            for (logical, part), pos in pipe.positions.items():
+                offsets[self._tp(logical, part)] = OffsetAndMetadata(pos, "", -1)
+        try:
+            self._consumer.commit(offsets, timeout_ms=30_000)
+        except Exception as exc:  # noqa: BLE001 - offsets are advisory: state holds positions
+            log.warning("offset commit failed (state is saved): %s", exc)
+        self._report("checkpoint", todo)
+
+    def _revoke(self, parts: set[int]) -> None:
+        self.checkpoint(parts)
+        for p in parts:
+            self.pipelines.pop(p, None)
+            self.merges.pop(p, None)
+        self._idle_since = None
+
+    def _assign(self, parts: set[int]) -> None:
+        assert self._checkpoints is not None
+        for p in sorted(parts - set(self.pipelines)):
+            alert, dead = self._sinks(p)
+            data = self._checkpoints.load(state_key(self.config.group, p))
+            if data is None:
+                pipe = Pipeline(self.config.pipeline, on_alert=alert, on_dead_letter=dead,
+                                store=self.store)
+            else:
+                pipe = Pipeline.restore(data, self.config.pipeline, on_alert=alert,
+                                        on_dead_letter=dead, store=self.store)
+            self.pipelines[p] = pipe
+            self.merges[p] = InputMerge(tuple(self._real))
+            self._seek(p, pipe)
+        self._idle_since = None
+        self._report("assigned", sorted(parts))
+
+    def _seek(self, p: int, pipe: Pipeline) -> None:
+        assigned = self._consumer.assignment()
+        for logical in self._real:
+            tp = self._tp(logical, p)
+            if tp not in assigned:
+                continue
+            pos = pipe.positions.get((logical, p))
+            if pos is None:
+                self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, pos)
+
+    def _report(self, event: str, parts: list[int]) -> None:
+        if self.on_checkpoint is not None:
+            processed = sum(pipe.counters.processed for pipe in self.pipelines.values())
+            self.on_checkpoint({"event": event, "partitions": parts, "processed": processed,
+                                "alerts": self.alerts, "dead_letters": self.dead_letters})
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m streams.worker --bootstrap HOST:PORT ...`: one worker, status lines on stdout."""
+    ap = argparse.ArgumentParser(prog="streams.worker", description=__doc__.splitlines()[0])
+    ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--group", default="outage-radar")
+    ap.add_argument("--prefix", default="", help="prefix of all five topic names")
+    ap.add_argument("--alerts-topic", default=None)
+    ap.add_argument("--bucket", type=float, default=60.0)
+    ap.add_argument("--checkpoint-every", type=float, default=10.0)
+    ap.add_argument("--idle-exit", type=float, default=None)
+    ap.add_argument("--session-timeout-ms", type=int, default=10_000)
+    ap.add_argument("--live", action="store_true")
+    args = ap.parse_args(argv)
+    topics = kafka_io.TopicNames.prefixed(args.prefix)
+    if args.alerts_topic:
+        topics = topics.with_alerts(args.alerts_topic)
+    config = WorkerConfig(args.bootstrap, args.group, topics,
+                          PipelineSettings(bucket_seconds=args.bucket),
+                          checkpoint_every=args.checkpoint_every, idle_exit=args.idle_exit,
+                          live=args.live, session_timeout_ms=args.session_timeout_ms)
+    worker = Worker(config, on_checkpoint=lambda d: print(json.dumps(d), flush=True))
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    worker.run()
+    print(json.dumps({"event": "exit", "alerts": worker.alerts,
+                      "dead_letters": worker.dead_letters}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

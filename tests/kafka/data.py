@@ -1,0 +1,58 @@
+"""Small seeded data sets for the Kafka tests, and the straight in-memory run they must match."""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable
+
+from detector.generators import Outage, Profile, error_events, generate
+from streams.kafka_io import TopicNames, publish
+from streams.parsing import ERROR_RATES, REPORTS
+from streams.pipeline import Pipeline, Record
+from streams.worker import event_time
+
+T0 = 1_764_547_200.0  # Monday 2025-12-01 00:00 UTC
+SERVICES = tuple(f"svc-{i}" for i in range(6))
+
+
+def scenario_messages(hours: float = 6.0, seed: int = 7) -> list[tuple[str, str, bytes]]:
+    """(logical topic, key, value): pre-aggregated reports per minute and service, plus
+    error-rate samples for two services; three outages after a 3-hour warm-up; time order."""
+    profiles = [Profile(s, base=6.0, diurnal=0.2, requests=300.0 if i < 2 else 0.0)
+                for i, s in enumerate(SERVICES)]
+    outages = [Outage(SERVICES[i], onset=T0 + 3600 * (3.2 + 0.8 * k), peak=120.0,
+                      end=T0 + 3600 * (3.2 + 0.8 * k) + 1200, error_peak=0.3)
+               for k, i in enumerate((0, 3, 5))]
+    sc = generate("kafka-test", profiles, t0=T0, days=hours / 24, outages=outages, seed=seed)
+    out: list[tuple[float, int, tuple[str, str, bytes]]] = []
+    for b in range(len(sc.reports)):
+        for j, s in enumerate(SERVICES):
+            n = int(sc.reports[b, j])
+            if n:
+                ts = T0 + 60 * b + 5 + 7 * j
+                msg = {"service": s, "ts": ts, "count": n, "category": "login", "region": "FR"}
+                out.append((ts, 0, (REPORTS, s, json.dumps(msg).encode())))
+    for e in error_events(sc):
+        ts = event_time(Record(ERROR_RATES, json.dumps(e).encode()))
+        out.append((ts, 1, (ERROR_RATES, e["service"], json.dumps(e).encode())))
+    out.sort(key=lambda x: (x[0], x[1]))
+    return [m for _, _, m in out]
+
+
+def send(bootstrap: str, topics: TopicNames, messages: Iterable[tuple[str, str, bytes]]) -> None:
+    publish(messages, bootstrap, topics)
+
+
+def straight_run(by_partition: dict[int, dict[str, list[Record]]],
+                 settings=None) -> list[dict]:
+    """Alerts of one uninterrupted in-memory Pipeline per partition (inputs merged by event
+    time, reports first on ties), flushed at the end: what every Kafka run must reproduce."""
+    alerts: list[dict] = []
+    for p in sorted(by_partition):
+        pipe = Pipeline(settings, on_alert=alerts.append, on_dead_letter=lambda d: None)
+        streams = [[((event_time(r), rank), r) for r in by_partition[p].get(topic, [])]
+                   for rank, topic in enumerate((REPORTS, ERROR_RATES))]
+        pipe.process(r for _, r in heapq.merge(*streams, key=lambda x: x[0]))
+        pipe.flush()
+    return alerts
