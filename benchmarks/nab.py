@@ -65,10 +65,12 @@ def run_realvalued(corpus: Sequence[Series], config: RealValuedConfig | None = N
     """Our detector, vectorised: step k feeds row k of every file (NaN once a file ended)."""
     longest = max(len(s.values) for s in corpus)
     grid = np.full((longest, len(corpus)), np.nan)
+    times = np.zeros((longest, len(corpus)))
     for j, s in enumerate(corpus):
         grid[: len(s.values), j] = s.values
+        times[: len(s.values), j] = s.timestamps.astype(np.int64)
     det = RealValuedScorer(len(corpus), config)
-    out = np.stack([det.step(row) for row in grid])
+    out = np.stack([det.step(row, t) for row, t in zip(grid, times, strict=True)])
     return [out[: len(s.values), j] for j, s in enumerate(corpus)]
 
 

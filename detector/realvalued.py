@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-_STATE = ("n", "since", "level", "slow", "scale", "dscale", "cpos", "cneg", "quiet")
+_STATE = ("n", "since", "level", "slow", "scale", "dscale", "vshort", "cpos", "cneg",
+          "quiet", "smean", "svar", "season", "visits")
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,43 @@ class RealValuedConfig:
 
     fast: float = 0.3          # EW weight of the local level (forecast)
     slow: float = 0.01         # EW weight of the slow baseline and of the scales
+    vfast: float = 0.05        # EW weight of the short mean absolute forecast error
     warmup: int = 60           # points before any score is emitted
     clip: float = 4.0          # winsorise learning at baseline +- clip * scale
+    floor: float = 0.2         # forecast scale >= floor * slow scale
     drift: float = 1.0         # CUSUM allowance k, in slow scales
     cusum_gain: float = 0.25   # CUSUM sum h -> z-like statistic via h * cusum_gain
+    var_gain: float = 0.0      # weight of the volatility statistic (0 disables it)
+    slots: int = 48            # seasonal slots per period (time of day)
+    period: float = 86400.0    # seasonal period in seconds
+    season_alpha: float = 0.05 # EW weight of a seasonal slot per visit
+    bar_alpha: float = 0.002   # EW weight of the surprise distribution (alarm bar)
+    bar_k: float = 2.0         # bar = mean + bar_k * deviation of past surprises
+    bar_floor: float = 0.5     # floor of that deviation, in log10 units
     half: float = 6.0          # -log10(p) at which the score is 0.5
-    alert: float = 0.6         # score that starts a refractory period
+    alert: float = 0.7         # score that starts a refractory period
     refractory: int = 150      # points of damped scores after an alert
     damp: float = 0.1          # multiplier on scores during the refractory period
 
 
 class RealValuedScorer:
-    """Vectorised streaming scorer: ``step(values)`` scores then learns one point per series.
+    """Vectorised streaming scorer: ``step(values, t)`` scores then learns one point per series.
 
     NaN values mean "no point for this series at this step": state and score untouched.
+    ``t`` (epoch seconds, scalar or per series) places the point in its seasonal slot;
+    without it the seasonal profile is a constant offset.
 
     >>> rng = np.random.default_rng(7)
     >>> x = rng.normal(10.0, 1.0, size=(400, 2))
     >>> x[300, 1] += 12.0                      # a spike in series 1
     >>> det = RealValuedScorer(2)
-    >>> scores = np.array([det.step(row) for row in x])
-    >>> int(np.argmax(scores[:, 1])), bool(scores[300, 1] > 0.9), bool(scores[:, 0].max() < 0.6)
-    (300, True, True)
+    >>> scores = np.array([det.step(row, t=300.0 * k) for k, row in enumerate(x)])
+    >>> int(np.argmax(scores[:, 1])), round(float(scores[300, 1]), 3)
+    (300, 0.87)
+    >>> round(float(scores[:, 0].max()), 3)   # series 0 has no anomaly
+    0.363
     >>> clone = RealValuedScorer.from_bytes(det.to_bytes())
-    >>> bool(np.array_equal(clone.step(x[0]), det.step(x[0])))
+    >>> bool(np.array_equal(clone.step(x[0], 0.0), det.step(x[0], 0.0)))
     True
     """
 
@@ -74,69 +88,124 @@ class RealValuedScorer:
 
     def _reset(self, n_series: int) -> None:
         """Fresh state: nothing seen yet."""
-        self._n = np.zeros(n_series)
-        for name in _STATE[1:]:
+        for name in _STATE:
             setattr(self, f"_{name}", np.zeros(n_series))
+        self._surprise = np.zeros(n_series)
+        self._season = np.zeros((n_series, self.config.slots))
+        self._visits = np.zeros((n_series, self.config.slots))
 
     @property
     def n_series(self) -> int:
         """Number of series scored side by side."""
         return len(self._n)
 
-    def step(self, values: np.ndarray) -> np.ndarray:
+    def step(self, values: np.ndarray, t: float | np.ndarray | None = None) -> np.ndarray:
         """Score every series' new value (before learning it), then learn it."""
         x = np.asarray(values, dtype=float).reshape(self.n_series)
         seen = ~np.isnan(x)
-        scores = np.where(seen, self._score(np.where(seen, x, 0.0)), 0.0)
-        self._learn(x, seen, scores)
+        slot = self._slot(t)
+        y = np.where(seen, x, 0.0) - self._season[np.arange(self.n_series), slot]
+        scores = np.where(seen, self._score(y), 0.0)
+        self._learn(y, seen, slot, scores)
         return scores
 
-    def _stats(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Standardised forecast residual, slow residual and the CUSUM sums after ``x``."""
+    def _slot(self, t: float | np.ndarray | None) -> np.ndarray:
+        """Seasonal slot (time of day by default) of each series' point."""
+        if t is None:
+            return np.zeros(self.n_series, dtype=np.int64)
+        cfg = self.config
+        phase = np.mod(np.asarray(t, dtype=float), cfg.period) / cfg.period
+        return np.broadcast_to((phase * cfg.slots).astype(np.int64) % cfg.slots,
+                               (self.n_series,))
+
+    def _scales(self) -> tuple[np.ndarray, np.ndarray]:
+        """Slow and forecast scales, floored so that long flat stretches cannot shrink them
+        to nothing (a floor tied to the slow scale and to the magnitude of the level)."""
         cfg = self.config
         scale = np.maximum(self._scale, 1e-9 + 1e-6 * np.abs(self._slow))
-        dscale = np.maximum(self._dscale, 1e-9 + 1e-6 * np.abs(self._level))
-        z_fast = (x - self._level) / dscale
-        z_slow = (x - self._slow) / scale
-        cpos = np.maximum(0.0, self._cpos + np.clip(z_slow, -cfg.clip, cfg.clip) - cfg.drift)
-        cneg = np.maximum(0.0, self._cneg - np.clip(z_slow, -cfg.clip, cfg.clip) - cfg.drift)
-        return z_fast, z_slow, np.maximum(cpos, cneg)
+        return scale, np.maximum(self._dscale, np.maximum(cfg.floor * scale, 1e-9))
 
-    def _score(self, x: np.ndarray) -> np.ndarray:
-        """Anomaly score in [0, 1] of ``x`` given the state (no learning)."""
+    def _stats(self, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Forecast residual, slow residual (standardised), CUSUM sum and volatility z."""
         cfg = self.config
-        z_fast, _, cusum = self._stats(x)
+        scale, dscale = self._scales()
+        z_fast = (y - self._level) / dscale
+        z_slow = (y - self._slow) / scale
+        zc = np.clip(z_slow, -cfg.clip, cfg.clip)
+        cusum = np.maximum(self._cpos + zc - cfg.drift, self._cneg - zc - cfg.drift)
+        vshort = self._vshort + cfg.vfast * (np.minimum(np.abs(z_fast), cfg.clip) * dscale
+                                             - self._vshort)
+        spread = 0.75 * np.sqrt(cfg.vfast / (2.0 - cfg.vfast))
+        z_var = (vshort / dscale - 1.0) / spread
+        return z_fast, z_slow, np.maximum(cusum, 0.0), z_var
+
+    def _score(self, y: np.ndarray) -> np.ndarray:
+        """Anomaly score in [0, 1] of deseasonalised ``y`` given the state (no learning)."""
+        cfg = self.config
+        z_fast, _, cusum, z_var = self._stats(y)
         z = np.maximum(np.abs(z_fast), cusum * cfg.cusum_gain)
-        surprise = -norm.logsf(z) / np.log(10.0) - np.log10(2.0)
-        surprise = np.maximum(surprise, 0.0)
-        score = surprise / (surprise + cfg.half)
+        z = np.maximum(z, np.abs(z_var) * cfg.var_gain)
+        surprise = np.maximum(-norm.logsf(z) / np.log(10.0) - np.log10(2.0), 0.0)
+        self._surprise = surprise
+        excess = np.maximum(surprise - self._bar(), 0.0)
+        score = excess / (excess + cfg.half)
         score = np.where(self._quiet > 0, score * cfg.damp, score)
         return np.where(self._n >= cfg.warmup, score, 0.0)
 
-    def _learn(self, x: np.ndarray, seen: np.ndarray, scores: np.ndarray) -> None:
-        """Update baselines, scales and CUSUM of the series that had a value."""
+    def _bar(self) -> np.ndarray:
+        """Surprise this series usually reaches: its EW mean plus ``bar_k`` EW deviations.
+
+        In the spirit of the anomaly likelihood of Ahmad et al. (2017): a series whose
+        residuals are often extreme (heavy tails, recurring spikes) must go further to alarm.
+        """
         cfg = self.config
-        first = seen & (self._n == 0)
-        xs = np.where(seen, x, 0.0)
-        z_fast, z_slow, _ = self._stats(xs)
+        return self._smean + cfg.bar_k * np.maximum(np.sqrt(self._svar), cfg.bar_floor)
+
+    def _learn_bar(self, seen: np.ndarray) -> None:
+        """Learn the surprise distribution outside refractory periods, after warm-up."""
+        cfg = self.config
+        ok = seen & (self._quiet <= 0) & (self._n >= cfg.warmup)
+        k = np.maximum(self._n - cfg.warmup, 0.0)
+        a = np.where(ok, np.maximum(cfg.bar_alpha, 1.0 / (k + 1.0)), 0.0)
+        s = np.minimum(self._surprise, self._smean + 10.0)
+        d = s - self._smean
+        self._smean += a * d
+        self._svar = (1.0 - a) * (self._svar + a * d * d)
+
+    def _learn(self, y: np.ndarray, seen: np.ndarray, slot: np.ndarray,
+               scores: np.ndarray) -> None:
+        """Update baselines, scales, season and CUSUM of the series that had a value."""
+        cfg = self.config
+        z_fast, z_slow, _, _ = self._stats(y)
+        scale, dscale = self._scales()
+        early = self._since < 10
+        resid = np.where(early, y - self._slow, np.clip(z_slow, -cfg.clip, cfg.clip) * scale)
+        fresid = np.where(self._n < 3, y - self._level,
+                          np.clip(z_fast, -cfg.clip, cfg.clip) * dscale)
+        upd = seen & (self._n > 0)
+        a_v = np.where(upd, np.maximum(cfg.slow, 1.0 / (self._n + 1.0)), 0.0)
+        a_s = np.where(seen, np.maximum(cfg.slow, 1.0 / (self._since + 1.0)), 0.0)
+        self._scale += a_v * (np.abs(resid) - self._scale)
+        self._dscale += a_v * (np.abs(fresid) - self._dscale)
+        self._vshort += np.where(upd, cfg.vfast, 0.0) * (np.abs(fresid) - self._vshort)
+        self._vshort = np.where(self._n < 10, self._dscale, self._vshort)
+        self._learn_season(resid, seen & ~early, slot)
+        self._slow += a_s * resid
+        self._level = np.where(self._n == 0, y, self._level + np.where(upd, cfg.fast, 0.0)
+                               * fresid)
         self._update_cusum(z_slow, seen)
-        alpha_s = np.maximum(cfg.slow, 1.0 / (self._since + 1.0))
-        clip_x = self._slow + np.clip(z_slow, -cfg.clip, cfg.clip) * self._scale
-        clip_x = np.where(self._since < 10, xs, clip_x)
-        dev = np.abs(clip_x - self._slow)
-        ddev = np.abs(np.clip(z_fast, -cfg.clip, cfg.clip) * self._dscale)
-        ddev = np.where(self._n < 3, np.abs(xs - self._level), ddev)
-        upd = seen & ~first
-        alpha_v = np.maximum(cfg.slow, 1.0 / (self._n + 1.0))
-        self._scale = np.where(upd, self._scale + alpha_v * (dev - self._scale), self._scale)
-        self._dscale = np.where(upd, self._dscale + alpha_v * (ddev - self._dscale),
-                                self._dscale)
-        self._slow = np.where(seen, self._slow + alpha_s * (clip_x - self._slow), self._slow)
-        self._level = np.where(upd, self._level + cfg.fast * (xs - self._level), self._level)
-        self._level = np.where(first, xs, self._level)
-        self._n = self._n + seen
-        self._since = self._since + seen
-        self._refractory(seen, scores, xs)
+        self._learn_bar(seen)
+        self._n += seen
+        self._since += seen
+        self._refractory(seen, scores)
+
+    def _learn_season(self, resid: np.ndarray, ok: np.ndarray, slot: np.ndarray) -> None:
+        """EW mean of the slow residual per seasonal slot (what this time of day adds)."""
+        rows = np.arange(self.n_series)
+        visits = self._visits[rows, slot]
+        alpha = np.where(ok, np.maximum(self.config.season_alpha, 1.0 / (visits + 1.0)), 0.0)
+        self._season[rows, slot] += alpha * resid
+        self._visits[rows, slot] = visits + ok
 
     def _update_cusum(self, z_slow: np.ndarray, seen: np.ndarray) -> None:
         """Two-sided CUSUM (Page 1954) on the clipped slow residual."""
@@ -145,15 +214,16 @@ class RealValuedScorer:
         self._cpos = np.where(seen, np.maximum(0.0, self._cpos + z - cfg.drift), self._cpos)
         self._cneg = np.where(seen, np.maximum(0.0, self._cneg - z - cfg.drift), self._cneg)
 
-    def _refractory(self, seen: np.ndarray, scores: np.ndarray, x: np.ndarray) -> None:
-        """After an alert: damp scores for a while and restart baselines at the new level."""
+    def _refractory(self, seen: np.ndarray, scores: np.ndarray) -> None:
+        """After an alert: damp scores for a while, restart the slow baseline and CUSUM."""
         cfg = self.config
         alert = seen & (scores >= cfg.alert) & (self._quiet <= 0)
         self._quiet = np.where(seen, np.maximum(self._quiet - 1, 0), self._quiet)
         self._quiet = np.where(alert, float(cfg.refractory), self._quiet)
         self._since = np.where(alert, 0.0, self._since)
-        self._cpos = np.where(alert, 0.0, self._cpos)
-        self._cneg = np.where(alert, 0.0, self._cneg)
+        quiet = self._quiet > 0
+        self._cpos = np.where(quiet, 0.0, self._cpos)
+        self._cneg = np.where(quiet, 0.0, self._cneg)
 
     def to_bytes(self) -> bytes:
         """Exact snapshot of the learned state (numpy .npz), config included."""
