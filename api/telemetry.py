@@ -31,12 +31,19 @@ class PipelineCollector(Collector):
         yield _by_label("outage_radar_dead_letters", "Events sent to dead-letter, by reason",
                         "reason", counters.get("dead_letter", {}))
         yield _by_label("outage_radar_alerts", "Alerts published, by status", "status",
-                        counters.get("alerts", {}))
+                        _alerts_by_status(counters))
         active = sum(1 for i in self.runtime.store.incidents() if i["status"] != "resolved")
         yield GaugeMetricFamily("outage_radar_incidents_open", "Incidents not resolved",
                                 value=active)
         yield GaugeMetricFamily("outage_radar_sse_clients", "Connected alert-stream clients",
                                 value=self.runtime.hub.subscriber_count)
+
+
+def _alerts_by_status(counters: Mapping[str, Any]) -> dict[str, float]:
+    """Pipeline counts alerts in total, opened and resolved; the rest are updates."""
+    total, opened = _number(counters.get("alerts", 0)), _number(counters.get("opened", 0))
+    resolved = _number(counters.get("resolved", 0))
+    return {"open": opened, "update": max(0.0, total - opened - resolved), "resolved": resolved}
 
 
 def _number(value: Any) -> float:
