@@ -7,8 +7,9 @@ passes `end`; it is then emitted for ALL services (quiet buckets included, so th
 sees gaps), in time order. Events in an already closed bucket are "late"; events implausibly
 far ahead of the newest event are "far from watermark". While the newest bucket fills up it
 is also emitted as a *partial* view (fraction of the bucket elapsed), every `partial_every`
-seconds of event time or as soon as a service passes its upper band, so a spike is flagged
-within seconds of event time instead of after the bucket and the lateness have passed.
+seconds of event time while a service is on pace to pass its upper band, and as soon as
+one passes it, so a spike is flagged within seconds of event time instead of after the
+bucket and the lateness have passed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from streams.settings import PipelineSettings
 
 @dataclass(frozen=True)
 class BucketView:
-    """One bucket for all services, ready for `DetectorBank.step` (arrays in index order)."""
+    """One bucket for all services, ready for `DetectorBank.step` (arrays in index order).
+
+    `t_end` is the bucket end for a closed bucket and the event time of the early look for a
+    partial one (`fraction` < 1), which is what `DetectorBank.step` expects in both cases.
+    """
 
     t_end: float
     fraction: float
@@ -201,11 +206,21 @@ class Bucketer:
         elapsed = self._max_seen - (end - self.bucket_seconds)
         if bucket is None or elapsed < self.partial_min or elapsed <= 0:
             return None
-        if not self._pending and self._max_seen - self._partial_last < self.partial_every:
+        if not self._pending and (self._max_seen - self._partial_last < self.partial_every
+                                  or not self._on_pace(bucket, elapsed / self.bucket_seconds)):
             return None
         self._partial_last, self._pending = self._max_seen, False
         self.partial_buckets += 1
-        return bucket.view(end, elapsed / self.bucket_seconds, names)
+        # the bank reads a partial step as "bucket started at t - f*B, looked at at t"
+        return bucket.view(self._max_seen, elapsed / self.bucket_seconds, names)
+
+    def _on_pace(self, bucket: _Bucket, fraction: float) -> bool:
+        """Some service is on pace to pass its band (or has none yet): worth an early look.
+
+        Skips the vectorised scoring of calm partial buckets, the bulk of them.
+        """
+        band = self._band
+        return any(count > band.get(i, -1.0) * fraction for i, count in bucket.reports.items())
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready exact state (floats round-trip through JSON's repr)."""

@@ -1,0 +1,87 @@
+"""decode(): every kind of bad input becomes BadMessage with a stable reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from streams.errors import BadMessage
+from streams.parsing import MAX_BYTES, decode, infer_topic
+from streams.schema import ErrorRateEvent, ReportEvent
+
+
+def _reason(topic: str, value: bytes | dict) -> str:
+    raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+    with pytest.raises(BadMessage) as info:
+        decode(topic, raw)
+    return info.value.reason
+
+
+OK = {"service": "chatgpt", "ts": "2026-02-03T21:04:12Z"}
+
+
+@pytest.mark.parametrize(("topic", "value", "reason"), [
+    ("reports", b"not json at all", "not json"),
+    ("reports", b"\xff\xfe\x00", "not json"),
+    ("reports", b"[1, 2]", "not an object"),
+    ("reports", b'"chatgpt"', "not an object"),
+    ("reports", {"ts": 1770152652}, "missing service"),
+    ("reports", {"service": "chatgpt"}, "missing ts"),
+    ("reports", {"service": "", "ts": 1770152652}, "invalid service"),
+    ("reports", {"service": "a" * 65, "ts": 1770152652}, "invalid service"),
+    ("reports", {"service": "chat gpt", "ts": 1770152652}, "invalid service"),
+    ("reports", {"service": "<script>", "ts": 1770152652}, "invalid service"),
+    ("reports", {"service": 42, "ts": 1770152652}, "invalid service"),
+    ("reports", {**OK, "ts": "yesterday"}, "bad ts"),
+    ("reports", {**OK, "ts": "2026-02-03T21:04:12"}, "bad ts"),  # naive: offset required
+    ("reports", {**OK, "ts": 1770152652000}, "bad ts"),  # milliseconds
+    ("reports", {**OK, "ts": True}, "bad ts"),
+    ("reports", {**OK, "ts": [1]}, "bad ts"),
+    ("reports", {**OK, "count": -1}, "negative count"),
+    ("reports", {**OK, "count": 1e7}, "absurd count"),
+    ("reports", {**OK, "count": "12"}, "bad count"),
+    ("reports", {**OK, "category": {"a": 1}}, "bad category"),
+    ("reports", b'{"service": "chatgpt", "ts": 1770152652, "pad": "' + b"x" * MAX_BYTES + b'"}',
+     "oversize"),
+    ("error-rates", {**OK, "error_rate": 1.5}, "error_rate out of range"),
+    ("error-rates", {**OK, "error_rate": -0.1}, "error_rate out of range"),
+    ("error-rates", {**OK, "errors": 31, "requests": 10}, "errors > requests"),
+    ("error-rates", {**OK, "errors": 31}, "missing requests"),
+    ("error-rates", {**OK, "errors": -1, "requests": 10}, "negative errors"),
+    ("error-rates", OK, "missing error_rate"),
+    ("alerts", OK, "unknown topic"),
+])
+def test_bad_input_reason(topic: str, value: bytes | dict, reason: str) -> None:
+    assert _reason(topic, value) == reason
+
+
+def test_nan_count_rejected() -> None:
+    assert _reason("reports", b'{"service": "a", "ts": 1770152652, "count": NaN}') == "bad count"
+
+
+def test_report_defaults_and_unknown_fields_ignored() -> None:
+    ev = decode("reports", json.dumps({**OK, "surprise": [1, 2], "reporter": "h1"}).encode())
+    assert isinstance(ev, ReportEvent)
+    assert (ev.service, ev.ts, ev.count, ev.reporter) == ("chatgpt", 1770152652.0, 1.0, "h1")
+    assert "reporter" not in ev.model_dump()  # never leaves the pipeline
+    assert "surprise" not in ev.model_dump()
+
+
+@pytest.mark.parametrize("ts", ["2026-02-03T22:04:12+01:00", 1770152652, 1770152652.0,
+                                "1770152652", "2026-02-03T21:04:12.000Z"])
+def test_timestamp_forms(ts: object) -> None:
+    assert decode("reports", json.dumps({"service": "a", "ts": ts}).encode()).ts == 1770152652.0
+
+
+def test_error_rate_forms() -> None:
+    ev = decode("error-rates", json.dumps({**OK, "errors": 31, "requests": 1200}).encode())
+    assert isinstance(ev, ErrorRateEvent) and (ev.errors, ev.requests) == (31.0, 1200.0)
+    ev = decode("error-rates", json.dumps({**OK, "error_rate": 0.026}).encode())
+    assert ev.error_rate == 0.026 and ev.requests is None
+
+
+def test_infer_topic() -> None:
+    assert infer_topic({"service": "a", "errors": 1}) == "error-rates"
+    assert infer_topic({"service": "a", "error_rate": 0.1}) == "error-rates"
+    assert infer_topic({"service": "a", "count": 3}) == "reports"
