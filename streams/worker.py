@@ -38,7 +38,7 @@ from typing import Any
 from streams import kafka_io
 from streams.errors import BadMessage
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
-from streams.parsing import REPORTS, load_object, parse_ts
+from streams.parsing import REPORTS, decode
 from streams.pipeline import Pipeline, Record
 from streams.settings import PipelineSettings
 from streams.store import Store
@@ -62,20 +62,26 @@ class WorkerConfig:
 
 
 def event_time(rec: Record) -> float:
-    """Event time of a raw record for merging; -inf when unreadable (it will be dead-lettered)."""
+    """Event time of a valid record; -inf for an invalid one (it only reaches dead-letter)."""
     try:
-        return parse_ts(load_object(rec.value).get("ts"))
+        return decode(rec.topic, rec.value).ts
     except BadMessage:
         return -math.inf
 
 
 class InputMerge:
-    """Buffers one partition's input records and releases them in merged event-time order."""
+    """Buffers one partition's input records and releases them in merged event-time order.
 
-    def __init__(self, topics: tuple[str, ...]) -> None:
+    An event further ahead than `far` seconds of the newest valid event time released so far
+    (`seen`) merges as -inf: the pipeline rejects it anyway ("far from watermark"), and it
+    must not hold back the other input.
+    """
+
+    def __init__(self, topics: tuple[str, ...], far: float = math.inf) -> None:
         self.queues: dict[str, deque[Record]] = {t: deque() for t in topics}
+        self.far = far
         self._rank = {t: (0 if t == REPORTS else 1) for t in topics}
-        self._head: dict[str, float] = {}
+        self._head: dict[str, float] = {}  # raw event time of each queue's head
 
     def add(self, topic: str, records: list[Record]) -> None:
         self.queues[topic].extend(records)
@@ -83,7 +89,7 @@ class InputMerge:
     def buffered(self, topic: str) -> int:
         return len(self.queues[topic])
 
-    def release(self, idle: Callable[[str], bool]) -> list[Record]:
+    def release(self, idle: Callable[[str], bool], seen: float = -math.inf) -> list[Record]:
         """Records safe to process now: stops when an input is empty but not idle."""
         out: list[Record] = []
         while True:
@@ -95,14 +101,16 @@ class InputMerge:
                 self.queues[ready[0]].clear()
                 self._head.pop(ready[0], None)
                 return out
-            topic = min(ready, key=lambda t: (self._key(t), self._rank[t]))
+            key, _, topic = min((self._key(t, seen), self._rank[t], t) for t in ready)
+            seen = max(seen, key)
             out.append(self.queues[topic].popleft())
             self._head.pop(topic, None)
 
-    def _key(self, topic: str) -> float:
+    def _key(self, topic: str, seen: float) -> float:
         if topic not in self._head:
             self._head[topic] = event_time(self.queues[topic][0])
-        return self._head[topic]
+        ts = self._head[topic]
+        return -math.inf if ts > seen + self.far and seen > -math.inf else ts
 
 
 class _Rebalance:
@@ -132,8 +140,9 @@ class Worker:
         self.on_alert, self.store, self.on_checkpoint = on_alert, store, on_checkpoint
         self.pipelines: dict[int, Pipeline] = {}
         self.merges: dict[int, InputMerge] = {}
-        self.alerts = 0
+        self.alerts = 0  # sent by this process (repeats after a restart included)
         self.dead_letters = 0
+        self.summary: dict[str, Any] = {}
         self._stop = threading.Event()
         self._consumer: Any = None
         self._producer: Any = None
@@ -163,8 +172,19 @@ class Worker:
                         self._dirty.add(p)
                     break
             self.checkpoint()
+            self.summary = self.counters()
         finally:
             self._close()
+
+    def counters(self) -> dict[str, Any]:
+        """Totals over the partitions held now: records processed, dead letters, alerts."""
+        dead: dict[str, int] = {}
+        for pipe in self.pipelines.values():
+            for reason, n in pipe.counters.dead_letter.items():
+                dead[reason] = dead.get(reason, 0) + n
+        return {"partitions": sorted(self.pipelines), "alerts_sent": self.alerts,
+                "processed": sum(p.counters.processed for p in self.pipelines.values()),
+                "dead_letter": dead, "dead_letters_sent": self.dead_letters}
 
     def _open(self) -> None:
         cfg = self.config
@@ -193,12 +213,14 @@ class Worker:
             merge.add(logical, [Record(logical, m.value, m.key, m.partition, m.offset)
                                 for m in msgs])
         for p, merge in list(self.merges.items()):
-            records = merge.release(lambda t, p=p: self._idle(t, p))
+            pipe = self.pipelines[p]
+            seen = pipe.bucketer.watermark + pipe.bucketer.lateness
+            records = merge.release(lambda t, p=p: self._idle(t, p), seen)
             if records:
-                self.pipelines[p].process(records)
+                pipe.process(records)
                 self._dirty.add(p)
             elif self.config.live and all(self._idle(t, p) for t in merge.queues):
-                self.pipelines[p].advance_watermark(time.time())
+                pipe.advance_watermark(time.time())
                 self._dirty.add(p)
             self._throttle(p, merge)
         self._track_idle(bool(batch))
@@ -317,7 +339,7 @@ class Worker:
                 pipe = Pipeline.restore(data, self.config.pipeline, on_alert=alert,
                                         on_dead_letter=dead, store=self.store)
             self.pipelines[p] = pipe
-            self.merges[p] = InputMerge(tuple(self._real))
+            self.merges[p] = InputMerge(tuple(self._real), self.config.pipeline.far_future_seconds)
             self._seek(p, pipe)
         self._idle_since = None
         self._report("assigned", sorted(parts))

@@ -55,3 +55,9 @@ def topics(bootstrap: str) -> kafka_io.TopicNames:
     names = kafka_io.TopicNames.prefixed(f"t{os.getpid()}-{next(_counter)}.")
     kafka_io.create_topics(bootstrap, names, partitions=PARTITIONS)
     return names
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """kafka-python 3 loads its protocol schemas with a deprecated importlib call: not ours."""
+    config.addinivalue_line("filterwarnings",
+                            "ignore:.*is deprecated. Use files\\(\\) instead:DeprecationWarning")

@@ -56,3 +56,33 @@ def straight_run(by_partition: dict[int, dict[str, list[Record]]],
         pipe.process(r for _, r in heapq.merge(*streams, key=lambda x: x[0]))
         pipe.flush()
     return alerts
+
+
+def read_inputs(bootstrap: str, topics: TopicNames) -> dict[int, dict[str, list[Record]]]:
+    """Both input topics as stored by the broker: partition -> logical topic -> records."""
+    from streams.kafka_io import read_topic
+
+    out: dict[int, dict[str, list[Record]]] = {}
+    for real, logical in topics.inputs.items():
+        for m in read_topic(bootstrap, real):
+            out.setdefault(m.partition, {}).setdefault(logical, []).append(
+                Record(logical, m.value, m.key, m.partition, m.offset))
+    for parts in out.values():
+        for records in parts.values():
+            records.sort(key=lambda r: r.offset)
+    return out
+
+
+def published_alerts(bootstrap: str, topic: str) -> list[dict]:
+    """Every alert on `topic`, in order."""
+    from streams.kafka_io import read_topic
+
+    return [json.loads(m.value) for m in read_topic(bootstrap, topic)]
+
+
+def by_service(alerts: list[dict]) -> dict[str, list[str]]:
+    """Alert ids per service in publication order (one partition per service keeps order)."""
+    out: dict[str, list[str]] = {}
+    for a in alerts:
+        out.setdefault(a["service"], []).append(a["alert_id"])
+    return out
