@@ -11,14 +11,17 @@ Per series, per point, *score before learning*:
    flags spikes and abrupt jumps;
 2. a two-sided CUSUM (Page 1954) of the slow-baseline residual standardised by the slow
    EW scale, which accumulates small persistent level shifts and drifts;
-3. each statistic becomes a normal tail probability (scipy.stats) and the score is
-   ``s / (s + half)`` with ``s = -log10(p)`` of the most extreme statistic, so that one
-   corpus-wide threshold means the same surprise on every series;
+3. each statistic becomes a normal tail probability (``scipy.special.log_ndtr``, the log
+   survival function behind ``scipy.stats.norm``); the surprise ``s = -log10(p)`` of the
+   most extreme one, minus the surprise this series usually reaches (a per-series alarm
+   bar, in the spirit of the anomaly likelihood of Ahmad et al. 2017), is mapped to
+   ``s / (s + half)`` so that one corpus-wide threshold means the same on every series;
 4. after a point scores above ``alert``, the series is *refractory* for ``refractory``
-   points (scores damped) and its slow baseline restarts as a running mean of the points
-   after the alert (the alerting point itself is left out), so one
-   anomaly gets one early high score (NAB rewards the earliest detection in a window and
-   charges every later false positive).
+   points (scores damped, CUSUM held at zero) and its slow baseline restarts as a running
+   mean of the points after the alert, so one anomaly gets one early high score (NAB
+   rewards the earliest detection in a window and charges every later false positive).
+5. a seasonal profile (EW mean of the slow residual per time-of-day slot) is removed
+   first, so daily cycles are not mistaken for level shifts.
 
 Learning is winsorised (values clipped to the baseline +- ``clip`` scales), so a spike does
 not inflate the baseline that judges the next points.
@@ -30,7 +33,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import log_ndtr
 
 _STATE = ("n", "since", "level", "slow", "scale", "dscale", "vshort", "cpos", "cneg",
           "quiet", "smean", "svar", "season", "visits")
@@ -145,7 +148,7 @@ class RealValuedScorer:
         z_fast, _, cusum, z_var = self._stats(y)
         z = np.maximum(np.abs(z_fast), cusum * cfg.cusum_gain)
         z = np.maximum(z, np.abs(z_var) * cfg.var_gain)
-        surprise = np.maximum(-norm.logsf(z) / np.log(10.0) - np.log10(2.0), 0.0)
+        surprise = np.maximum(-log_ndtr(-z) / np.log(10.0) - np.log10(2.0), 0.0)
         self._surprise = surprise
         excess = np.maximum(surprise - self._bar(), 0.0)
         score = excess / (excess + cfg.half)
