@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-Name = Field(min_length=1, max_length=200)
+from streams.parsing import MAX_COUNT, MAX_REQUESTS, MAX_TS, MIN_TS, SERVICE_RE
+
+Name = Field(pattern=SERVICE_RE.pattern, description="service id: letters, digits, ._:-")
 Label = Field(default=None, max_length=200)
+
+
+def _plausible(ts: datetime) -> datetime:
+    """Event times between 2000 and 2100 (older epochs are unit mistakes); naive means UTC."""
+    ts = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+    if not MIN_TS <= ts.timestamp() < MAX_TS:
+        raise ValueError("ts must be between 2000-01-01 and 2100-01-01")
+    return ts
+
+
+EventTime = Annotated[datetime, AfterValidator(_plausible),
+                      Field(description="ISO-8601 with offset/Z, or epoch seconds")]
 
 
 class ReportIn(BaseModel):
@@ -17,8 +31,8 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     service: str = Name
-    ts: datetime
-    count: float = Field(1.0, ge=0, le=1_000_000)
+    ts: EventTime
+    count: float = Field(1.0, ge=0, le=MAX_COUNT)
     category: str | None = Label
     region: str | None = Label
     source: str | None = Label
@@ -32,9 +46,9 @@ class ErrorRateIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     service: str = Name
-    ts: datetime
-    errors: float | None = Field(None, ge=0, le=1e12)
-    requests: float | None = Field(None, ge=0, le=1e12)
+    ts: EventTime
+    errors: float | None = Field(None, ge=0, le=MAX_REQUESTS)
+    requests: float | None = Field(None, ge=0, le=MAX_REQUESTS)
     error_rate: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")

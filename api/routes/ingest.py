@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException
@@ -29,9 +28,8 @@ def _as_list(body: ReportIn | ErrorRateIn | list, max_batch: int) -> list:
 
 
 def _record(topic: str, event: ReportIn | ErrorRateIn) -> Record:
-    """The event as the JSON message the pipeline decodes (ts as ISO-8601 UTC)."""
-    ts = event.ts if event.ts.tzinfo else event.ts.replace(tzinfo=UTC)
-    data = event.model_dump(mode="json", exclude_none=True) | {"ts": ts.timestamp()}
+    """The event as the JSON message the pipeline decodes (ts as epoch seconds)."""
+    data = event.model_dump(mode="json", exclude_none=True) | {"ts": event.ts.timestamp()}
     return Record(topic=topic, value=json.dumps(data).encode(), key=event.service.encode())
 
 
