@@ -1,0 +1,215 @@
+"""Throughput of the vectorised bank against the same logic run per series with river objects.
+
+`python -m benchmarks.throughput [--sizes 1000 10000 100000]` times `DetectorBank.step` (full
+60 s buckets, scoring then learning every service) at each size, and, in the same run, a
+per-series river equivalent of baseline + test + changepoint (`RiverSeries`: an hour-of-week
+seasonal baseline of `river.stats.EWMean`, the gated exact negative-binomial tail with an
+online dispersion, and a `river.drift.PageHinkley` changepoint detector on the standardised
+residual, Page 1954), scoring before learning. The river side runs on at most
+`--river-series` series for `--river-steps` steps and is extrapolated per series-update (the
+output says so). Reported: series-updates per second, the speed-up ratio (target >= 50x),
+bytes of state per service (`len(bank.to_bytes()) / n` and the numpy arrays' nbytes / n;
+target < 4 KB). Writes `benchmarks/results/throughput.json`
+and `benchmarks/results/throughput.png` (cost per step vs number of services).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import pickle
+import platform
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from river import drift, stats
+from scipy.special import betainc
+
+from detector import BankConfig, DetectorBank
+
+RESULTS = Path(__file__).parent / "results"
+T0 = 1_764_547_200.0  # 2025-12-01T00:00:00Z, a Monday
+BUCKET = 60.0
+
+
+def workload(n: int, steps: int, seed: int = 0) -> np.ndarray:
+    """Gamma-Poisson counts (steps, n) for a fleet from ~0.2 to ~300 reports/min."""
+    rng = np.random.default_rng(seed)
+    base = np.exp(rng.uniform(np.log(0.2), np.log(300.0), n))
+    return rng.poisson(base * rng.gamma(20.0, 1 / 20.0, (steps, n))).astype(float)
+
+
+def array_bytes(obj: Any, seen: set[int] | None = None) -> int:
+    """Total nbytes of the numpy arrays reachable from `obj` (attributes, dicts, lists)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or isinstance(obj, str | bytes | int | float | type(None)):
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes if obj.base is None else array_bytes(obj.base, seen)
+    if isinstance(obj, dict):
+        return sum(array_bytes(v, seen) for v in obj.values())
+    if isinstance(obj, list | tuple | set):
+        return sum(array_bytes(v, seen) for v in obj)
+    if hasattr(obj, "__dict__"):
+        return array_bytes(vars(obj), seen)
+    return 0
+
+
+def time_bank(n: int, warmup: int, min_seconds: float = 2.0,
+              max_steps: int = 400) -> dict[str, float]:
+    """Seconds per steady-state bank step for `n` services, after `warmup` untimed steps."""
+    bank = DetectorBank(BankConfig(bucket_seconds=BUCKET))
+    t = time.perf_counter()
+    bank.ensure([f"svc-{i:06d}" for i in range(n)])
+    add_seconds = time.perf_counter() - t
+    data = workload(n, 64)
+    t = time.perf_counter()
+    for k in range(warmup):  # learn a normal level first: steady state is what is timed
+        bank.step(T0 + (k + 1) * BUCKET, data[k % 64])
+    warm_seconds = time.perf_counter() - t
+    steps, transitions, t = 0, 0, time.perf_counter()
+    while steps < 5 or (time.perf_counter() - t < min_seconds and steps < max_steps):
+        transitions += len(bank.step(T0 + (warmup + steps + 1) * BUCKET, data[steps % 64]))
+        steps += 1
+    per_step = (time.perf_counter() - t) / steps
+    return {"services": n, "steps": steps, "seconds_per_step": per_step,
+            "warmup_steps": warmup, "warmup_seconds_per_step": warm_seconds / max(warmup, 1),
+            "transitions_while_timed": transitions,
+            "updates_per_second": n / per_step, "add_services_seconds": add_seconds,
+            "snapshot_bytes_per_service": len(bank.to_bytes()) / n,
+            "array_bytes_per_service": array_bytes(bank) / n}
+
+
+class RiverSeries:
+    """Per-series equivalent of the bank's count logic, built from river objects.
+
+    Baseline: one `EWMean` per hour-of-week slot. Test: NB2 dispersion from two `EWMean`
+    moments, a normal z prefilter, minimum-count/ratio gates, then the exact NB upper tail
+    (`scipy.special.betainc`, the cheapest exact scalar call) like `detector.counts`. Changepoint:
+    `PageHinkley` on the standardised residual. Scores before learning; freezes in alarm.
+    """
+
+    def __init__(self) -> None:
+        self.slots: dict[int, stats.EWMean] = {}
+        self.k_num, self.k_den = stats.EWMean(fading_factor=0.01), stats.EWMean(0.01)
+        self.cusum = drift.PageHinkley(min_instances=30, delta=0.5, threshold=25.0)
+
+    def step(self, hour_of_week: int, x: float) -> bool:
+        """Score the bucket against the baseline, then learn it; True when it alarms."""
+        slot = self.slots.get(hour_of_week)
+        if slot is None:  # first visit of this hour of the week: no expectation yet
+            slot = self.slots[hour_of_week] = stats.EWMean(fading_factor=0.05)
+            slot.update(x)
+        mu = slot.get()
+        k = min(max(self.k_num.get() / self.k_den.get(), 0.01), 5.0) if self.k_den.get() else 0.5
+        z = (x - mu) / math.sqrt(mu + k * mu * mu + 1e-12)
+        p = 1.0
+        if z > 3.0 and x >= 10.0 and x >= 2.0 * mu:
+            p = float(betainc(math.ceil(x), 1.0 / k, mu / (1.0 / k + mu)))  # NB P(X >= x)
+        self.cusum.update(z)
+        alarm = p < 1e-6 or self.cusum.drift_detected
+        if not alarm:
+            slot.update(x)
+            self.k_num.update((x - mu) ** 2 - mu)
+            self.k_den.update(mu * mu)
+        return alarm
+
+
+def time_river(n: int, steps: int, seed: int = 0) -> dict[str, float]:
+    """Seconds per series-update of `n` RiverSeries over `steps` steps."""
+    series = [RiverSeries() for _ in range(n)]
+    data = workload(n, steps + 8, seed).tolist()
+    for k in range(8):
+        for s, x in zip(series, data[k], strict=True):
+            s.step(0, x)
+    t = time.perf_counter()
+    for k in range(8, steps + 8):
+        how = int(((T0 + k * BUCKET) % (7 * 86_400)) // 3600)
+        for s, x in zip(series, data[k], strict=True):
+            s.step(how, x)
+    per_update = (time.perf_counter() - t) / (n * steps)
+    return {"series": n, "steps": steps, "seconds_per_update": per_update,
+            "updates_per_second": 1 / per_update,
+            "pickle_bytes_per_series": len(pickle.dumps(series)) / n}
+
+
+def run(sizes: Sequence[int], river_series: int, river_steps: int,
+        warmup: int = 240) -> dict[str, Any]:
+    """Bank and river side by side at each size; river extrapolated per update."""
+    rows = []
+    for n in sizes:
+        bank = time_bank(n, warmup)
+        river = time_river(min(n, river_series), river_steps)
+        rows.append({**bank, "river": river,
+                     "river_seconds_per_step_extrapolated": river["seconds_per_update"] * n,
+                     "speedup": bank["updates_per_second"] / river["updates_per_second"]})
+        print(f"  {n:>7} services: bank {bank['updates_per_second']:,.0f} upd/s, river "
+              f"{river['updates_per_second']:,.0f} upd/s, x{rows[-1]['speedup']:.0f}", flush=True)
+    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    return {"rows": rows, "targets": {"speedup": 50, "bytes_per_service": 4096},
+            "machine": {"python": platform.python_version(), "numpy": np.__version__,
+                        "cpus": os.cpu_count(), **env},
+            "note": (f"river side run on min(n, {river_series}) series for {river_steps} steps "
+                     "and extrapolated per series-update; bank side on all n services")}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The rows as a markdown table."""
+    lines = ["| services | bank upd/s | river upd/s | speed-up | bank ms/step "
+             "| river ms/step (extrap.) | snapshot B/svc | arrays B/svc |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(
+            f"| {r['services']:,} | {r['updates_per_second']:,.0f} "
+            f"| {r['river']['updates_per_second']:,.0f} | {r['speedup']:.0f}x "
+            f"| {1e3 * r['seconds_per_step']:.2f} "
+            f"| {1e3 * r['river_seconds_per_step_extrapolated']:.1f} "
+            f"| {r['snapshot_bytes_per_service']:.0f} | {r['array_bytes_per_service']:.0f} |")
+    return "\n".join(lines) + f"\n\n{result['note']}."
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Cost per step vs number of services, log-log, bank and river (extrapolated)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = [r["services"] for r in result["rows"]]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(n, [r["seconds_per_step"] * 1e3 for r in result["rows"]], "o-", label="DetectorBank")
+    ax.loglog(n, [r["river_seconds_per_step_extrapolated"] * 1e3 for r in result["rows"]], "s--",
+              label="river per series (extrapolated)")
+    ax.set(xlabel="services", ylabel="ms per 60 s step (all services)",
+           title="Cost of one time step")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--river-series", type=int, default=1_000)
+    parser.add_argument("--river-steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=240, help="untimed bank steps first")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    result = run(args.sizes, args.river_series, args.river_steps, args.warmup)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "throughput.json").write_text(json.dumps(result, indent=2) + "\n")
+    plot(result, args.out / "throughput.png")
+    print(markdown(result))
+    print(f"\nwritten to {args.out / 'throughput.json'} and throughput.png")
+
+
+if __name__ == "__main__":
+    main()
