@@ -32,7 +32,7 @@ class ReportIn(BaseModel):
 
     service: str = Name
     ts: EventTime
-    count: float = Field(1.0, ge=0, le=MAX_COUNT)
+    count: float = Field(1.0, ge=0, le=MAX_COUNT, strict=True)
     category: str | None = Label
     region: str | None = Label
     source: str | None = Label
@@ -47,9 +47,9 @@ class ErrorRateIn(BaseModel):
 
     service: str = Name
     ts: EventTime
-    errors: float | None = Field(None, ge=0, le=MAX_REQUESTS)
-    requests: float | None = Field(None, ge=0, le=MAX_REQUESTS)
-    error_rate: float | None = Field(None, ge=0, le=1)
+    errors: float | None = Field(None, ge=0, le=MAX_REQUESTS, strict=True)
+    requests: float | None = Field(None, ge=0, le=MAX_REQUESTS, strict=True)
+    error_rate: float | None = Field(None, ge=0, le=1, strict=True)
 
     @model_validator(mode="after")
     def _has_a_rate(self) -> ErrorRateIn:

@@ -13,6 +13,7 @@ from streams.pipeline import Record
 
 router = APIRouter(tags=["ingest"], dependencies=[IngestAuth])
 ERRORS = {
+    400: {"model": Problem, "description": "body is not UTF-8 JSON"},
     401: {"model": Problem, "description": "bearer token required"},
     403: {"model": Problem, "description": "invalid token"},
     413: {"model": Problem, "description": "body too large or too many events"},
