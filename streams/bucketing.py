@@ -97,6 +97,7 @@ class Bucketer:
         self._crossed: set[int] = set()
         self._pending = False
         self._band: dict[int, float] = {}
+        self._due = -math.inf  # a cache, not state: recomputed by every full `advance`
         self.closed_buckets = 0
         self.partial_buckets = 0
 
@@ -152,10 +153,23 @@ class Bucketer:
     def advance(self, ts: float, names: list[str]) -> list[BucketView]:
         """Move event time to `ts`; return the buckets to step now (closed, then partial)."""
         if self._max_seen is None or ts > self._max_seen:
+            if ts < self._due and not self._pending:
+                self._max_seen = ts  # fast path: provably nothing closes or is looked at yet
+                return []
             self._max_seen = ts
         views = self._close(self.watermark, names)
         partial = self._partial(names)
+        self._due = self._next_due()
         return views + ([partial] if partial is not None else [])
+
+    def _next_due(self) -> float:
+        """Earliest event time at which `advance` can emit anything (bar a band crossing)."""
+        if self._closed_until is None:
+            return -math.inf  # before the first close a new earlier bucket can appear
+        close = self._closed_until + self.bucket_seconds + self.lateness
+        start = self._partial_end - self.bucket_seconds
+        look = max(self._partial_last + self.partial_every, start + self.partial_min)
+        return min(close, self._partial_end, look)
 
     def flush(self, names: list[str]) -> list[BucketView]:
         """End of stream: close every open bucket (later events will be late)."""
@@ -206,9 +220,12 @@ class Bucketer:
         elapsed = self._max_seen - (end - self.bucket_seconds)
         if bucket is None or elapsed < self.partial_min or elapsed <= 0:
             return None
-        if not self._pending and (self._max_seen - self._partial_last < self.partial_every
-                                  or not self._on_pace(bucket, elapsed / self.bucket_seconds)):
-            return None
+        if not self._pending:
+            if self._max_seen - self._partial_last < self.partial_every:
+                return None
+            self._partial_last = self._max_seen
+            if not self._on_pace(bucket, elapsed / self.bucket_seconds):
+                return None
         self._partial_last, self._pending = self._max_seen, False
         self.partial_buckets += 1
         # the bank reads a partial step as "bucket started at t - f*B, looked at at t"
@@ -239,5 +256,6 @@ class Bucketer:
         self._partial_end, self._partial_last = state["partial_end"], state["partial_last"]
         self._crossed, self._pending = set(state["crossed"]), state["pending"]
         self._band = {int(i): float(u) for i, u in state["band"]}
+        self._due = -math.inf
         self.closed_buckets = state["closed_buckets"]
         self.partial_buckets = state["partial_buckets"]

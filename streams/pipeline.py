@@ -110,6 +110,7 @@ class Pipeline:
         self.counters = Counters()
         self._open: dict[str, str] = {}  # service -> open incident id
         self._names: list[str] = []  # mirror of bank.services (no copy per event)
+        self._ids: dict[str, int] = {}
 
     # -- input --------------------------------------------------------------------------
     def process(self, records: Iterable[Record]) -> None:
@@ -145,8 +146,9 @@ class Pipeline:
         self._run(self.bucketer.advance(event.ts, self._names))
 
     def _index(self, service: str) -> int:
-        i = self.bank.add_service(service)
-        if i == len(self._names):
+        i = self._ids.get(service)
+        if i is None:
+            i = self._ids[service] = self.bank.add_service(service)
             self._names.append(service)
         return i
 
@@ -253,6 +255,7 @@ class Pipeline:
         self.counters = Counters(**state["counters"])
         self._open = dict(state["open"])
         self._names = self.bank.services
+        self._ids = {n: i for i, n in enumerate(self._names)}
 
 
 def _damper_bytes(damper: Any) -> bytes:

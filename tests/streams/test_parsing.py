@@ -56,8 +56,11 @@ def test_bad_input_reason(topic: str, value: bytes | dict, reason: str) -> None:
     assert _reason(topic, value) == reason
 
 
-def test_nan_count_rejected() -> None:
-    assert _reason("reports", b'{"service": "a", "ts": 1770152652, "count": NaN}') == "bad count"
+@pytest.mark.parametrize("value", [b'{"service": "a", "ts": 1770152652, "count": NaN}',
+                                   b'{"service": "a", "ts": 1770152652, "count": 1e400}',
+                                   b'{"service": "a\\ud800", "ts": 1770152652}'])
+def test_not_strict_json_rejected(value: bytes) -> None:
+    assert _reason("reports", value) == "not json"
 
 
 def test_report_defaults_and_unknown_fields_ignored() -> None:
