@@ -3,7 +3,8 @@
 No I/O, no clocks: every function works in event time on the inputs it is given.
 """
 
-from detector.bank import BankConfig, DetectorBank, ServiceStatus
+from detector.bank import DetectorBank, ServiceStatus
+from detector.config import BankConfig
 from detector.types import BucketContext, Transition
 
 __all__ = ["BankConfig", "BucketContext", "DetectorBank", "ServiceStatus", "Transition"]

@@ -1,30 +1,39 @@
-"""DetectorBank: the state of many services as numpy arrays, updated in one vectorised call.
+"""DetectorBank: every service's detector state as numpy arrays, updated in one vectorised call.
 
-INTERFACE STUB (to be replaced by the real models, keeping these signatures):
-a crude EWMA baseline with a Poisson upper tail, so streams/api can be built against it.
+Composition per bucket (score before learn): seasonal expectation (`seasonal`), exact NB
+spike p-value (`counts`), CUSUM on standardised residuals (`changepoint`), error-rate test
+(`errorrate`), `fusion`, then the incident state machine (`incidents`) and `related` links.
+Only full buckets are learned, and only by services not in an incident (protection). Python
+loops run only over the few services that emit a transition.
+
+Partial buckets: ``step(t_end, ..., fraction=f)`` with f < 1 means the bucket started at
+``t_end - f * bucket_seconds`` and ``t_end`` is the event time of this early look, which is
+the ``detected_at`` of anything it opens. The same bucket is later stepped with f = 1.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from detector.changepoint import Cusum
+from detector.columns import Field, VectorModel
+from detector.config import BankConfig
+from detector.counts import NegBinTest, nb_upper
+from detector.errorrate import RateBaseline
 from detector.errors import SnapshotError, UnknownServiceError
-from detector.types import BucketContext, Transition
+from detector.explain import Facts, make_transition
+from detector.fusion import Evidence, fuse, signal_names
+from detector.incidents import CONFIRMED, STATE_NAMES, IncidentMachine, Moves, incident_id
+from detector.related import RelatedTracker
+from detector.seasonal import SeasonalBaseline
+from detector.types import BucketContext, Status, Transition
 
-
-@dataclass(frozen=True)
-class BankConfig:
-    """Hyperparameters shared by every service of a bank."""
-
-    bucket_seconds: float = 60.0
-    alpha: float = 0.05
-    p_open: float = 1e-6
+_SNAPSHOT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -41,34 +50,63 @@ class ServiceStatus:
     incident_id: str | None
 
 
+class _Latest(VectorModel):
+    """What each service showed at its latest step (for `status`)."""
+
+    FIELDS = {"t": Field("f8", np.nan), "obs": Field("f8", 0.0), "mu": Field("f8", 0.0),
+              "score": Field("f8", 0.0)}
+
+
 class DetectorBank:
-    """Holds every service's detector state; `step` scores then learns one bucket for all."""
+    """Holds every service's detector state; `step` scores then learns one bucket for all.
+
+    >>> rng = np.random.default_rng(7)
+    >>> bank = DetectorBank(BankConfig(bucket_seconds=60))
+    >>> bank.ensure(["chatgpt", "sora"]).tolist()
+    [0, 1]
+    >>> for i in range(1, 1441):
+    ...     _ = bank.step(60.0 * i, rng.poisson([30.0, 2.0]).astype(float))
+    >>> tr = bank.step(60.0 * 1441 + 20, np.array([820.0, 1.0]), fraction=1 / 3)
+    >>> [(t.service, t.status, t.detected_at - t.started_at) for t in tr]
+    [('chatgpt', 'open', 20.0)]
+    """
 
     def __init__(self, config: BankConfig | None = None) -> None:
         self.config = config or BankConfig()
+        cfg = self.config
         self._names: list[str] = []
         self._index: dict[str, int] = {}
-        self._level = np.zeros(0)
-        self._open = np.zeros(0, dtype=bool)
-        self._started = np.zeros(0)
-        self._last_obs = np.zeros(0)
-        self._last_t = np.zeros(0)
+        self._seasonal = SeasonalBaseline(cfg.seasonal)
+        self._counts = NegBinTest(cfg.counts)
+        self._cusum = Cusum(cfg.cusum)
+        self._rates = RateBaseline(cfg.rates)
+        self._inc = IncidentMachine(cfg.incidents)
+        self._latest = _Latest()
+        self._related = RelatedTracker(cfg.related_seconds)
+        self._fusion = cfg.fusion_config()
 
+    def _models(self) -> dict[str, VectorModel]:
+        return {"seasonal.": self._seasonal, "counts.": self._counts, "cusum.": self._cusum,
+                "rates.": self._rates, "incidents.": self._inc, "latest.": self._latest}
+
+    # services -----------------------------------------------------------------------------
     @property
     def services(self) -> list[str]:
         return list(self._names)
 
     def add_service(self, name: str) -> int:
-        """Register `name` (idempotent) and return its index."""
-        if name in self._index:
-            return self._index[name]
-        self._index[name] = len(self._names)
-        self._names.append(name)
-        for attr, fill in (("_level", 1.0), ("_open", False), ("_started", np.nan),
-                           ("_last_obs", 0.0), ("_last_t", np.nan)):
-            arr = getattr(self, attr)
-            setattr(self, attr, np.append(arr, np.array([fill], dtype=arr.dtype)))
-        return self._index[name]
+        """Register ``name`` (idempotent, amortised O(1)) and return its index."""
+        i = self._index.get(name)
+        if i is None:
+            i = self._index[name] = len(self._names)
+            self._names.append(name)
+            for model in self._models().values():
+                model.grow(len(self._names))
+        return i
+
+    def ensure(self, names: Sequence[str]) -> np.ndarray:
+        """Indices of ``names``, registering the new ones."""
+        return np.array([self.add_service(n) for n in names], dtype=np.int64)
 
     def index(self, name: str) -> int:
         try:
@@ -76,10 +114,29 @@ class DetectorBank:
         except KeyError:
             raise UnknownServiceError(name) from None
 
+    def state_bytes_per_service(self) -> int:
+        """Bytes of array state one service costs (excluding its name)."""
+        return sum(m.cols.nbytes_per_service() for m in self._models().values())
+
+    # scoring ------------------------------------------------------------------------------
+    def _mu(self, t_mid: float) -> np.ndarray:
+        return np.maximum(self._seasonal.expected(t_mid), self._seasonal.prior_floor())
+
+    def _upper(self, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
+        c = self.config.counts
+        band = nb_upper(mu, k, self.config.p_open)
+        return np.maximum(band, np.maximum(c.min_count, c.min_ratio * mu))
+
     def expected(self, t_end: float) -> tuple[np.ndarray, np.ndarray]:
-        """Expected count and upper band per service for the bucket ending at `t_end`."""
-        upper = stats.poisson.isf(self.config.p_open, self._level)
-        return self._level.copy(), np.asarray(upper, dtype=float)
+        """Expected count and upper band (opening level) for the full bucket ending at t_end."""
+        mu = self._mu(t_end - self.config.bucket_seconds / 2)
+        return mu, self._upper(mu, self._counts.dispersion())
+
+    def _vector(self, values: np.ndarray | Sequence[float], name: str) -> np.ndarray:
+        arr = np.asarray(values, dtype=float)
+        if arr.shape != (len(self._names),):
+            raise ValueError(f"{name} has shape {arr.shape}, expected ({len(self._names)},)")
+        return arr
 
     def step(
         self,
@@ -91,64 +148,126 @@ class DetectorBank:
         fraction: float = 1.0,
         context: Mapping[str, BucketContext] | None = None,
     ) -> list[Transition]:
-        """Score the bucket ending at `t_end` for all services, then learn it if complete."""
-        reports = np.asarray(reports, dtype=float)
-        expected = self._level * fraction
-        p = stats.poisson.sf(reports - 1, expected)
-        hot = (p < self.config.p_open) & (reports >= 10)
-        out: list[Transition] = []
-        for i in np.flatnonzero(hot & ~self._open):
-            self._open[i] = True
-            self._started[i] = t_end
-            out.append(self._transition(i, "open", t_end, reports[i], expected[i], p[i]))
-        if fraction >= 1.0:
-            calm = self._open & (p > 0.01)
-            for i in np.flatnonzero(calm):
-                self._open[i] = False
-                out.append(self._transition(i, "resolved", t_end, reports[i], expected[i], p[i]))
-            learn = ~self._open
-            self._level[learn] += self.config.alpha * (reports[learn] - self._level[learn])
-            self._last_obs = reports.copy()
-            self._last_t[:] = t_end
+        """Score the bucket ending at ``t_end`` for all services, then learn it if complete."""
+        x = self._vector(reports, "reports")
+        err = None if error_rate is None else self._vector(error_rate, "error_rate")
+        req = None if requests is None else self._vector(requests, "requests")
+        full = fraction >= 1.0
+        frac = float(min(max(fraction, 1e-3), 1.0))
+        bs = self.config.bucket_seconds
+        t_start = float(t_end) - frac * bs
+        mu = self._mu(t_start + bs / 2)
+        p_rep = self._counts.pvalue(x, mu, frac)
+        p_err = np.ones(len(x)) if err is None else self._rates.pvalue(err, req)
+        if full:
+            self._cusum.update(t_start, (x - mu) / self._counts.sd(mu), x, mu)
+        stat = self._cusum.stat()
+        ev = fuse(p_rep, stat, p_err, self._fusion)
+        onset = np.where(stat >= self._fusion.cusum_moderate, self._cusum.cols["onset"], np.nan)
+        moves = self._inc.advance(ev, x, t_start, float(t_end), onset, full=full)
+        out = self._emit(moves, ev, x, mu * frac, float(t_end), context or {})
+        if full:
+            self._learn(t_start + bs / 2, x, mu, err, req, moves)
+        lt = self._latest.cols
+        lt["t"], lt["obs"], lt["mu"], lt["score"] = float(t_end), x, mu * frac, ev.score
         return out
 
-    def _transition(self, i: int, status: str, t: float, obs: float, exp: float,
-                    p: float) -> Transition:
-        name = self._names[i]
-        incident_id = hashlib.sha1(f"{name}|{self._started[i]:.0f}".encode()).hexdigest()[:16]
-        return Transition(
-            incident_id=incident_id, service=name, status=status,  # type: ignore[arg-type]
-            started_at=float(self._started[i]), detected_at=t,
-            resolved_at=t if status == "resolved" else None, observed=float(obs),
-            expected=float(exp), upper=float(stats.poisson.isf(self.config.p_open, exp)),
-            score=float(-np.log10(max(p, 1e-300))), p_value=float(p), signals=("reports",),
-        )
+    def _learn(self, t_mid: float, x: np.ndarray, mu: np.ndarray, err: np.ndarray | None,
+               req: np.ndarray | None, moves: Moves) -> None:
+        """Learn a full bucket where no incident holds; clipped so outliers cannot drag it."""
+        inc = self._inc.in_incident()
+        learn = ~inc
+        clip = self.config.learn_clip_sd
+        xc = np.minimum(x, mu + clip * self._counts.sd(mu))
+        self._counts.learn(xc, mu, learn)
+        self._seasonal.learn(t_mid, xc, learn)
+        if moves.accepted.size:
+            self._seasonal.accept_new_normal(moves.accepted)
+        self._seasonal.track_shadow(t_mid, x, self._inc.cols["state"] >= CONFIRMED)
+        if err is not None:
+            rc = np.minimum(err, self._rates.cols["m"] + clip * self._rates.sd(req))
+            self._rates.learn(np.where(np.isfinite(err), rc, np.nan), req, learn)
+        self._cusum.reset(moves.resolved)
 
+    # transitions --------------------------------------------------------------------------
+    def _emit(self, moves: Moves, ev: Evidence, x: np.ndarray, mu: np.ndarray, t: float,
+              context: Mapping[str, BucketContext]) -> list[Transition]:
+        """Build the transitions of this step (Python loop over the few movers only)."""
+        out: list[Transition] = []
+        movers = np.concatenate([moves.opened, moves.updated, moves.resolved])
+        if movers.size == 0:
+            return out
+        k = self._counts.dispersion()[movers]
+        upper = dict(zip(movers.tolist(), self._upper(mu[movers], k).tolist(), strict=True))
+        kinds: list[tuple[Status, np.ndarray]] = [
+            ("open", moves.opened), ("update", moves.updated), ("resolved", moves.resolved)]
+        for status, idx in kinds:
+            for i in idx.tolist():
+                out.append(self._transition(i, status, ev, x, mu, upper[i], t, context))
+        self._inc.clear(moves.resolved)
+        return out
+
+    def _transition(self, i: int, status: Status, ev: Evidence, x: np.ndarray, mu: np.ndarray,
+                    upper: float, t: float, context: Mapping[str, BucketContext]) -> Transition:
+        name, c = self._names[i], self._inc.cols
+        started = float(c["started"][i])
+        iid = incident_id(name, started)
+        if status == "open":
+            related = self._related.opened(name, iid, t)
+        else:
+            related = self._related.related(iid)
+        mask = int(ev.signals[i]) if status != "resolved" else int(c["signals"][i])
+        state = "resolved" if status == "resolved" else STATE_NAMES[int(c["state"][i])]
+        if status == "resolved":
+            self._related.closed(iid)
+        facts = Facts(started, t, float(x[i]), float(mu[i]), float(upper), float(ev.score[i]),
+                      float(ev.p_value[i]), signal_names(mask), state)
+        return make_transition(iid, name, status, facts, context.get(name), related)
+
+    # views and snapshots --------------------------------------------------------------------
     def status(self) -> list[ServiceStatus]:
-        exp, up = self.expected(0.0)
-        return [ServiceStatus(n, float(self._last_t[i]), float(self._last_obs[i]), float(exp[i]),
-                              float(up[i]), 0.0, "open" if self._open[i] else "ok", None)
-                for i, n in enumerate(self._names)]
+        """Latest observed / expected / band / score / state of every service."""
+        lt, c = self._latest.cols, self._inc.cols
+        upper = self._upper(lt["mu"], self._counts.dispersion())
+        out = []
+        for i, name in enumerate(self._names):
+            st = int(c["state"][i])
+            iid = incident_id(name, float(c["started"][i])) if st >= CONFIRMED else None
+            out.append(ServiceStatus(name, float(lt["t"][i]), float(lt["obs"][i]),
+                                     float(lt["mu"][i]), float(upper[i]), float(lt["score"][i]),
+                                     STATE_NAMES[st], iid))
+        return out
 
     def to_bytes(self) -> bytes:
-        """Exact snapshot of the whole bank."""
+        """Exact snapshot of the whole bank (numpy arrays + a small JSON header)."""
+        arrays: dict[str, np.ndarray] = {}
+        for prefix, model in self._models().items():
+            arrays.update(model.export(prefix))
+        meta = {"version": _SNAPSHOT_VERSION, "names": self._names,
+                "bucket_seconds": self.config.bucket_seconds,
+                "related": self._related.to_json()}
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         buf = io.BytesIO()
-        np.savez(buf, names=np.array(self._names, dtype=str), level=self._level, open=self._open,
-                 started=self._started, last_obs=self._last_obs, last_t=self._last_t)
+        np.savez(buf, **arrays)
         return buf.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes, config: BankConfig | None = None) -> DetectorBank:
+        """Restore a bank saved by `to_bytes` (same configuration expected)."""
         try:
-            z = np.load(io.BytesIO(data))
-        except Exception as exc:  # noqa: BLE001
-            raise SnapshotError(str(exc)) from exc
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            meta = json.loads(arrays.pop("meta").tobytes())
+        except Exception as exc:  # noqa: BLE001 - any decoding failure is a bad snapshot
+            raise SnapshotError(f"unreadable snapshot: {exc}") from exc
+        if meta.get("version") != _SNAPSHOT_VERSION:
+            raise SnapshotError(f"snapshot version {meta.get('version')} not supported")
         bank = cls(config)
-        bank._names = [str(n) for n in z["names"]]
+        if float(meta["bucket_seconds"]) != bank.config.bucket_seconds:
+            raise SnapshotError("snapshot was taken with another bucket_seconds")
+        bank._names = [str(n) for n in meta["names"]]
         bank._index = {n: i for i, n in enumerate(bank._names)}
-        bank._level, bank._open, bank._started = z["level"], z["open"], z["started"]
-        bank._last_obs, bank._last_t = z["last_obs"], z["last_t"]
+        for prefix, model in bank._models().items():
+            model.load(arrays, prefix, len(bank._names))
+        bank._related.load_json(meta["related"])
         return bank
-
-    def ensure(self, names: Sequence[str]) -> np.ndarray:
-        return np.array([self.add_service(n) for n in names], dtype=np.int64)

@@ -1,0 +1,156 @@
+"""Seasonal count baseline: hour-of-day and hour-of-week profiles times a slowly moving level.
+
+expected(t) = level * factor(t), where factor blends an hour-of-day profile (useful after one
+day) with an hour-of-week profile (weight grows as that weekly slot gathers history), both
+linearly interpolated between hourly slot centres. The level is an EWMA of the
+deseasonalised counts, so it follows growth; profiles are EWMAs of ``count / level``. This is
+the multiplicative Holt-Winters idea (Winters 1960) in O(1) per bucket with per-slot learning.
+New services start from a conservative prior level with a pseudo-count. Learning is masked by
+the caller (protection during incidents) and counts are clipped to an upper bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from detector.columns import Field, VectorModel
+
+HOURS_DAY = 24
+HOURS_WEEK = 168
+_MONDAY_OFFSET_H = 72  # 1970-01-01 was a Thursday: shift so slot 0 is Monday 00:00 UTC
+
+
+@dataclass(frozen=True)
+class SeasonalConfig:
+    """Hyperparameters of `SeasonalBaseline` (rates are per bucket)."""
+
+    prior_level: float = 2.0  # conservative prior count per bucket for a new service
+    prior_weight: float = 30.0  # buckets over which the prior fades (floor on the expectation)
+    profile_after: float = 30.0  # buckets of level history before profiles start learning
+    level_alpha: float = 1.0 / 360.0  # slowest level step (about six hours of buckets)
+    slot_alpha: float = 0.02  # slowest hour-of-day step
+    week_alpha: float = 0.05  # slowest hour-of-week step
+    slot_prior: float = 10.0  # pseudo-buckets of factor 1 behind each profile slot
+    week_trust: float = 60.0  # weekly slot weight = n / (n + week_trust)
+    shadow_alpha: float = 0.05  # EWMA of the level seen during an incident (new normal)
+
+
+def _interp(t: float, period_h: int, offset_h: int = 0) -> tuple[int, int, float]:
+    """Neighbouring slot indices and the weight of the second for event time ``t``."""
+    pos = ((t / 3600.0 + offset_h) % period_h) - 0.5
+    lo = int(np.floor(pos))
+    w = pos - lo
+    return lo % period_h, (lo + 1) % period_h, float(w)
+
+
+class SeasonalBaseline(VectorModel):
+    """Per-service seasonal expectation of counts per bucket, vectorised over services.
+
+    >>> b = SeasonalBaseline(); b.grow(2)
+    >>> for i in range(600):
+    ...     b.learn(60.0 * i, np.array([10.0, 0.5]), np.ones(2, bool))
+    >>> np.round(b.expected(36000.0), 2).tolist()
+    [10.0, 0.5]
+    """
+
+    FIELDS = {
+        "level": Field("f8", 0.0),
+        "level_n": Field("f8", 0.0),
+        "hod": Field("f4", 1.0, rows=HOURS_DAY),
+        "hod_n": Field("f4", 0.0, rows=HOURS_DAY),
+        "how": Field("f4", 1.0, rows=HOURS_WEEK),
+        "how_n": Field("f4", 0.0, rows=HOURS_WEEK),
+        "shadow": Field("f8", 0.0),
+    }
+
+    def __init__(self, config: SeasonalConfig | None = None) -> None:
+        self.config = config or SeasonalConfig()
+        super().__init__()
+        self._hour = -1  # last hour-of-day learned: profiles are renormalised on each new hour
+
+    def factor(self, t: float) -> np.ndarray:
+        """Seasonal factor of every service at event time ``t``."""
+        c = self.cols
+        d0, d1, dw = _interp(t, HOURS_DAY)
+        w0, w1, ww = _interp(t, HOURS_WEEK, _MONDAY_OFFSET_H)
+        day = (1 - dw) * c["hod"][d0] + dw * c["hod"][d1]
+        week = (1 - ww) * c["how"][w0] + ww * c["how"][w1]
+        n_week = (1 - ww) * c["how_n"][w0] + ww * c["how_n"][w1]
+        trust = n_week / (n_week + self.config.week_trust)
+        return np.maximum((1 - trust) * day + trust * week, 1e-3).astype(np.float64)
+
+    def expected(self, t: float) -> np.ndarray:
+        """Expected count per full bucket at event time ``t`` (bucket mid-point is best)."""
+        return self.cols["level"] * self.factor(t)
+
+    def prior_floor(self) -> np.ndarray:
+        """Conservative floor for young services: the prior level, fading with history."""
+        cfg = self.config
+        return cfg.prior_level * cfg.prior_weight / (cfg.prior_weight + self.cols["level_n"])
+
+    def learn(self, t: float, x: np.ndarray, mask: np.ndarray) -> None:
+        """Learn counts ``x`` of the bucket at ``t`` where ``mask`` (already clipped by caller)."""
+        c, cfg = self.cols, self.config
+        f = self.factor(t)
+        self._renormalise(t)
+        level = c["level"]
+        a = np.where(mask, np.maximum(1.0 / (c["level_n"] + 1.0), cfg.level_alpha), 0.0)
+        level += a * (x / f - level)
+        c["level_n"][mask] += 1.0
+        ratio = np.where(level > 1e-9, x / np.maximum(level, 1e-9), 1.0)
+        mask = mask & (c["level_n"] >= cfg.profile_after)
+        self._learn_profile("hod", "hod_n", _interp(t, HOURS_DAY), ratio, mask, cfg.slot_alpha)
+        self._learn_profile("how", "how_n", _interp(t, HOURS_WEEK, _MONDAY_OFFSET_H), ratio,
+                            mask, cfg.week_alpha)
+
+    def _learn_profile(self, name: str, count: str, slots: tuple[int, int, float],
+                       ratio: np.ndarray, mask: np.ndarray, floor: float) -> None:
+        """Move the two neighbouring slots towards ``ratio`` in proportion to their weight."""
+        c = self.cols
+        i0, i1, w = slots
+        prof, n = c[name], c[count]
+        cur = (1 - w) * prof[i0] + w * prof[i1]
+        err = np.clip(ratio - cur, -50.0, 50.0)
+        for i, wi in ((i0, 1 - w), (i1, w)):
+            a = np.maximum(1.0 / (n[i] + self.config.slot_prior), floor) * wi
+            prof[i] += np.where(mask, a * err, 0.0).astype(np.float32)
+            n[i] += np.where(mask, wi, 0.0).astype(np.float32)
+        np.maximum(prof[i0], 1e-3, out=prof[i0])
+        np.maximum(prof[i1], 1e-3, out=prof[i1])
+
+    def _renormalise(self, t: float) -> None:
+        """Keep the hour-of-day profile at mean 1 (scale lives in the level); once per hour."""
+        hour = int(t // 3600)
+        if hour == self._hour:
+            return
+        self._hour = hour
+        c = self.cols
+        m = c["hod"].mean(axis=0, dtype=np.float64)
+        c["level"][:] *= m
+        c["hod"][:] = (c["hod"] / m).astype(np.float32)
+        c["how"][:] = (c["how"] / m).astype(np.float32)
+
+    def export(self, prefix: str) -> dict[str, np.ndarray]:
+        out = super().export(prefix)
+        out[prefix + "_hour"] = np.array(self._hour, dtype=np.int64)
+        return out
+
+    def load(self, arrays, prefix: str, n: int) -> None:  # type: ignore[override]
+        super().load(arrays, prefix, n)
+        self._hour = int(arrays[prefix + "_hour"])
+
+    def track_shadow(self, t: float, x: np.ndarray, mask: np.ndarray) -> None:
+        """EWMA of the deseasonalised level while an incident holds (``mask``)."""
+        sh = self.cols["shadow"]
+        fresh = mask & (sh <= 0)
+        sh[fresh] = self.cols["level"][fresh]
+        sh += np.where(mask, self.config.shadow_alpha * (x / self.factor(t) - sh), 0.0)
+        sh[~mask] = 0.0
+
+    def accept_new_normal(self, idx: np.ndarray) -> None:
+        """Adopt the level seen during a confirmed persistent shift for services ``idx``."""
+        c = self.cols
+        c["level"][idx] = np.maximum(c["shadow"][idx], 1e-6)
+        c["shadow"][idx] = 0.0
