@@ -8,20 +8,17 @@ workers: each feeds `Record`s to `process` and persists `snapshot()` with the po
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 from detector import BankConfig, DetectorBank, Transition
 from streams.bucketing import Bucketer, BucketView
 from streams.errors import BadMessage, CheckpointError
 from streams.parsing import decode
-from streams.schema import DeadLetter, Event, ReportEvent, iso
+from streams.schema import DeadLetter, Event, ReportEvent, alert_from, without_reporter
 from streams.settings import PipelineSettings
 from streams.store import Store
 
@@ -59,23 +56,12 @@ class Counters:
         return asdict(self)
 
 
-def alert_from(tr: Transition) -> dict[str, Any]:
-    """Transition -> DESIGN.md alert dict with a deterministic `alert_id`."""
-    key = f"{tr.incident_id}|{tr.status}|{tr.detected_at!r}"
-    return {
-        "alert_id": hashlib.sha1(key.encode()).hexdigest()[:20],
-        "incident_id": tr.incident_id, "service": tr.service, "status": tr.status,
-        "started_at": iso(tr.started_at), "detected_at": iso(tr.detected_at),
-        "resolved_at": iso(tr.resolved_at), "observed": _round(tr.observed),
-        "expected": _round(tr.expected), "upper": _round(tr.upper), "score": _round(tr.score),
-        "signals": list(tr.signals), "sources": list(tr.sources),
-        "top_categories": list(tr.top_categories), "top_regions": list(tr.top_regions),
-        "related": list(tr.related),
-    }
-
-
-def _round(x: float) -> float | None:
-    return round(float(x), 4) if np.isfinite(x) else None
+def decode_record(rec: Record) -> Event | BadMessage:
+    """The record's event, or the BadMessage saying why it has none (never raises)."""
+    try:
+        return decode(rec.topic, rec.value)
+    except BadMessage as exc:
+        return exc
 
 
 def _make_damper(settings: PipelineSettings) -> Any:
@@ -115,12 +101,14 @@ class Pipeline:
     # -- input --------------------------------------------------------------------------
     def process(self, records: Iterable[Record]) -> None:
         """Handle a batch of records; never raises on bad input (it goes to dead-letter)."""
-        for rec in records:
+        self.process_decoded((rec, decode_record(rec)) for rec in records)
+
+    def process_decoded(self, items: Iterable[tuple[Record, Event | BadMessage]]) -> None:
+        """`process` for callers that already decoded (e.g. to merge inputs by event time)."""
+        for rec, event in items:
             self.counters.processed += 1
-            try:
-                event = decode(rec.topic, rec.value)
-            except BadMessage as exc:
-                self._dead(exc.reason, rec)
+            if isinstance(event, BadMessage):
+                self._dead(event.reason, rec)
             else:
                 self.ingest(event, rec)
             if rec.offset >= 0:
@@ -206,7 +194,7 @@ class Pipeline:
     def _dead(self, reason: str, rec: Record | None, event: Event | None = None) -> None:
         dl = self.counters.dead_letter
         dl[reason] = dl.get(reason, 0) + 1
-        raw = rec.value.decode("utf-8", "replace")[:2048] if rec is not None else ""
+        raw = without_reporter(rec.value)[:2048] if rec is not None else ""
         if not raw and event is not None:
             raw = event.model_dump_json()
         self.on_dead_letter(DeadLetter(

@@ -7,10 +7,18 @@ ISO-8601 strings (UTC, `Z`) on the way out.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from detector import Transition
+
+MAX_RAW = 64 * 1024  # larger raw messages are not parsed again to drop `reporter`
 
 
 class ReportEvent(BaseModel):
@@ -56,10 +64,10 @@ class Alert(BaseModel):
     started_at: str
     detected_at: str
     resolved_at: str | None = None
-    observed: float
-    expected: float
-    upper: float
-    score: float
+    observed: float | None  # None only where the detector had no finite value
+    expected: float | None
+    upper: float | None
+    score: float | None
     signals: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     top_categories: list[str] = Field(default_factory=list)
@@ -109,3 +117,34 @@ def iso(t: float | None) -> str | None:
         return None
     text = datetime.fromtimestamp(t, UTC).isoformat()
     return text.replace("+00:00", "Z")
+
+
+def without_reporter(value: bytes) -> str:
+    """Raw message text for the dead-letter topic, minus `reporter` (never exposed)."""
+    if b"reporter" in value and len(value) <= MAX_RAW:
+        try:
+            obj = orjson.loads(value)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict) and obj.pop("reporter", None) is not None:
+            return orjson.dumps(obj).decode()
+    return value.decode("utf-8", "replace")
+
+
+def alert_from(tr: Transition) -> dict[str, Any]:
+    """Transition -> DESIGN.md alert dict with a deterministic `alert_id`."""
+    key = f"{tr.incident_id}|{tr.status}|{tr.detected_at!r}"
+    return {
+        "alert_id": hashlib.sha1(key.encode()).hexdigest()[:20],
+        "incident_id": tr.incident_id, "service": tr.service, "status": tr.status,
+        "started_at": iso(tr.started_at), "detected_at": iso(tr.detected_at),
+        "resolved_at": iso(tr.resolved_at), "observed": _round(tr.observed),
+        "expected": _round(tr.expected), "upper": _round(tr.upper), "score": _round(tr.score),
+        "signals": list(tr.signals), "sources": list(tr.sources),
+        "top_categories": list(tr.top_categories), "top_regions": list(tr.top_regions),
+        "related": list(tr.related),
+    }
+
+
+def _round(x: float) -> float | None:
+    return round(float(x), 4) if math.isfinite(x) else None

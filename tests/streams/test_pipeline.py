@@ -41,7 +41,8 @@ def test_bad_records_go_to_dead_letter_and_the_pipeline_goes_on() -> None:
             Record("reports", json.dumps(ok).encode(), offset=8),
             Record("reports", json.dumps({**ok, "count": -3}).encode(), offset=9),
             Record("reports", json.dumps({**ok, "ts": T0 + 400}).encode(), offset=10),
-            Record("reports", json.dumps({**ok, "ts": T0 + 5}).encode(), offset=11),  # late
+            Record("reports", json.dumps({**ok, "ts": T0 + 5, "reporter": "h"}).encode(),
+                   offset=11),  # late
             Record("reports", json.dumps({**ok, "ts": T0 + 9 * 86400}).encode(), offset=12),
             Record("error-rates", json.dumps({**ok, "error_rate": 7}).encode(), offset=0)]
     pipe, _, dead = _run(recs)
@@ -50,6 +51,7 @@ def test_bad_records_go_to_dead_letter_and_the_pipeline_goes_on() -> None:
         ("error_rate out of range", 0)]
     assert dead[0] == {"reason": "not json", "topic": "reports", "partition": 2, "offset": 7,
                        "raw": "{oops"}
+    assert "reporter" not in dead[2]["raw"] and json.loads(dead[2]["raw"])["ts"] == T0 + 5
     c = pipe.counters
     assert (c.processed, c.events, sum(c.dead_letter.values())) == (7, 2, 5)
     assert c["dead_letter"]["late"] == 1
