@@ -35,6 +35,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = settings_from(args)
+    if settings.worker:
+        return run_worker(settings)
     if settings.kafka:
         from api.kafka_mode import kafka_runtime
 
@@ -47,4 +49,22 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"outage-radar serving on http://{settings.host}:{settings.port}/ "
           f"({runtime.mode}, data in {settings.data})", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+def run_worker(settings: Any) -> int:
+    """`serve --kafka HOST:PORT --worker`: a consumer-group member only, no HTTP server."""
+    import signal
+
+    from api.kafka_mode import kafka_runtime
+
+    if not settings.kafka:
+        print("outage-radar serve: --worker needs --kafka HOST:PORT")
+        return 2
+    runtime, service = kafka_runtime(settings)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: service.worker.stop())
+    print(f"outage-radar worker in group outage-radar on {settings.kafka}", flush=True)
+    service.worker.run()  # returns after a checkpoint once stopped
+    runtime.store.close()
     return 0
