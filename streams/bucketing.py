@@ -232,10 +232,13 @@ class Bucketer:
         return bucket.view(self._max_seen, elapsed / self.bucket_seconds, names)
 
     def _on_pace(self, bucket: _Bucket, fraction: float) -> bool:
-        """Some service is on pace to pass its band (or has none yet): worth an early look.
+        """Some service is on pace to pass its band (or has none yet, or the bucket holds error
+        rates): worth an early look.
 
         Skips the vectorised scoring of calm partial buckets, the bulk of them.
         """
+        if bucket.rates:
+            return True  # error rates have no band here: let the bank judge them
         band = self._band
         return any(count > band.get(i, -1.0) * fraction for i, count in bucket.reports.items())
 

@@ -227,7 +227,11 @@ class Pipeline:
             state = json.loads(data)
             if state.get("version") != SNAPSHOT_VERSION:
                 raise CheckpointError(f"unknown snapshot version {state.get('version')}")
-            settings = settings or PipelineSettings(**state["settings"])
+            saved = PipelineSettings(**state["settings"])
+            settings = settings or saved
+            if settings.bucket_seconds != saved.bucket_seconds:
+                raise CheckpointError(f"snapshot has {saved.bucket_seconds} s buckets, "
+                                      f"not {settings.bucket_seconds}")
             pipe = cls(settings, on_alert=on_alert, on_dead_letter=on_dead_letter, store=store)
             pipe._load(state)
         except (ValueError, KeyError, TypeError) as exc:

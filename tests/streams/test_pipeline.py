@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
+from streams.errors import CheckpointError
 from streams.pipeline import Pipeline, Record
 from streams.schema import Alert, iso
 from streams.settings import PipelineSettings
@@ -112,3 +114,24 @@ def test_settings_bucket_width_is_used() -> None:
     recs = records([{"service": "a", "ts": T0 + k * 7.0} for k in range(100)])
     pipe, _, _ = _run(recs, settings=PipelineSettings(bucket_seconds=30))
     assert pipe.counters.buckets == 700 // 30 + 1
+
+
+def test_restore_refuses_other_bucket_width_and_garbage() -> None:
+    pipe = Pipeline(on_alert=print, on_dead_letter=print)
+    pipe.process(records([{"service": "a", "ts": T0}]))
+    kw = {"on_alert": print, "on_dead_letter": print}
+    with pytest.raises(CheckpointError, match="30"):
+        Pipeline.restore(pipe.snapshot(), PipelineSettings(bucket_seconds=30), **kw)
+    with pytest.raises(CheckpointError):
+        Pipeline.restore(b"{not a snapshot", **kw)
+    assert Pipeline.restore(pipe.snapshot(), **kw).positions == {("reports", 0): 1}
+
+
+def test_error_rate_jump_alerts_within_the_first_minute() -> None:
+    rng = np.random.default_rng(1)
+    events = [{"service": "chatgpt-api", "ts": T0 + 10 * k + 1.0, "requests": 1000,
+               "errors": int(rng.binomial(1000, 0.3 if T0 + 10 * k >= SPIKE_AT else 0.02))}
+              for k in range(int(3.5 * 360))]
+    _, alerts, _ = _run(records(events))
+    assert alerts and alerts[0]["status"] == "open" and "error_rate" in alerts[0]["signals"]
+    assert iso(SPIKE_AT) < alerts[0]["detected_at"] < iso(SPIKE_AT + 60)
