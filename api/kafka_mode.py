@@ -32,7 +32,8 @@ class KafkaService:
     def __init__(self, settings: Settings, runtime: Runtime, topics: kafka_io.TopicNames) -> None:
         assert settings.kafka
         self.bootstrap, self.topics = settings.kafka, topics
-        config = WorkerConfig(settings.kafka, topics=topics, pipeline=pipeline_settings(settings),
+        config = WorkerConfig(settings.kafka, settings.kafka_group, topics,
+                              pipeline=pipeline_settings(settings),
                               live=settings.live, checkpoint_every=settings.checkpoint_seconds)
         self.worker = Worker(config, on_alert=runtime.on_alert, store=runtime.store)
         self._thread = threading.Thread(target=self._run, name="kafka-worker", daemon=True)

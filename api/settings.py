@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     data: Path = Path("./data")
     kafka: str | None = None  # HOST:PORT of a real broker; None = embedded in-memory bus
+    kafka_group: str = "outage-radar"  # consumer group shared by `serve --kafka` processes
     worker: bool = False
     bucket_seconds: float = Field(60.0, gt=0)
     live: bool = True  # advance the watermark from the wall clock when idle
