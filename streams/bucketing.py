@@ -75,7 +75,15 @@ class _Bucket:
 
 
 class Bucketer:
-    """Holds open buckets and the watermark; emits closed and partial `BucketView`s."""
+    """Holds open buckets and the watermark; emits closed and partial `BucketView`s.
+
+    >>> b = Bucketer(PipelineSettings(allowed_lateness=120))
+    >>> b.add_report(0, b.admit(1770152652.0), 1.0, "login", None, None)
+    >>> [(v.t_end, v.fraction) for v in b.advance(1770152652.0, ["chatgpt"])]  # early look
+    [(1770152652.0, 0.2)]
+    >>> [(v.t_end, v.fraction, v.reports.tolist()) for v in b.advance(1770152820.0, ["chatgpt"])]
+    [(1770152700.0, 1.0, [1.0])]
+    """
 
     def __init__(self, settings: PipelineSettings | None = None) -> None:
         s = settings or PipelineSettings()

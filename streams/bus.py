@@ -25,7 +25,16 @@ def partition_for(key: bytes | str | None, partitions: int) -> int:
 
 
 class InMemoryBus:
-    """Append-only topics with a fixed number of partitions each (created on first use)."""
+    """Append-only topics with a fixed number of partitions each (created on first use).
+
+    >>> bus = InMemoryBus(partitions=2)
+    >>> rec = bus.produce("reports", b"{}", key="chatgpt")
+    >>> consumer = BusConsumer(bus, ["reports"], group="g")
+    >>> [r.value for r in consumer.poll()], consumer.poll()
+    ([b'{}'], [])
+    >>> consumer.commit(); bus.committed("g")[("reports", rec.partition)]
+    1
+    """
 
     def __init__(self, partitions: int = 1) -> None:
         self.default_partitions = partitions

@@ -82,7 +82,17 @@ class _PassThrough:
 
 
 class Pipeline:
-    """Decodes, buckets, detects; calls `on_alert(dict)` and `on_dead_letter(dict)`."""
+    """Decodes, buckets, detects; calls `on_alert(dict)` and `on_dead_letter(dict)`.
+
+    >>> dead = []
+    >>> pipe = Pipeline(on_alert=print, on_dead_letter=dead.append)
+    >>> pipe.process([Record("reports", b'{"service": "chatgpt", "ts": 1770152652}', offset=0),
+    ...               Record("reports", b'{"service": "chatgpt"}', offset=1)])
+    >>> pipe.counters.events, pipe.counters.dead_letter, pipe.positions
+    (1, {'missing ts': 1}, {('reports', 0): 2})
+    >>> pipe.flush(); pipe.counters.buckets, pipe.bank.services
+    (1, ['chatgpt'])
+    """
 
     def __init__(self, settings: PipelineSettings | None = None, *,
                  on_alert: Callable[[dict], None], on_dead_letter: Callable[[dict], None],

@@ -26,7 +26,14 @@ Positions = dict[tuple[str, int], int]
 
 
 class SqliteCheckpoint:
-    """Saves and loads the latest checkpoint of a named pipeline in a SQLite file."""
+    """Saves and loads the latest checkpoint of a named pipeline in a SQLite file.
+
+    >>> ckpt = SqliteCheckpoint(":memory:")
+    >>> ckpt.load() is None, ckpt.save(b"state", {("reports", 0): 42})
+    (True, 1)
+    >>> ckpt.load()
+    (b'state', {('reports', 0): 42})
+    """
 
     def __init__(self, path: str | Path, name: str = "pipeline") -> None:
         if str(path) != ":memory:":

@@ -43,7 +43,14 @@ def _num(x: float) -> float | None:
 
 
 class Store:
-    """Thread-safe SQLite store; `path` is a file (parents created) or ":memory:"."""
+    """Thread-safe SQLite store; `path` is a file (parents created) or ":memory:".
+
+    >>> store = Store()
+    >>> store.write_bucket(1770152700.0, ["chatgpt"], [2464.0], [31.5], [55.0], [float("nan")],
+    ...                    ["incident"]); store.commit()
+    >>> [(p["t"], p["observed"], p["error_rate"]) for p in store.series("chatgpt")]
+    [('2026-02-03T21:05:00Z', 2464.0, None)]
+    """
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         if str(path) != ":memory:":

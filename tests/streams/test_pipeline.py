@@ -135,3 +135,15 @@ def test_error_rate_jump_alerts_within_the_first_minute() -> None:
     _, alerts, _ = _run(records(events))
     assert alerts and alerts[0]["status"] == "open" and "error_rate" in alerts[0]["signals"]
     assert iso(SPIKE_AT) < alerts[0]["detected_at"] < iso(SPIKE_AT + 60)
+
+
+def test_advance_watermark_closes_idle_buckets() -> None:
+    store = Store(":memory:")
+    pipe, _, dead = _run([], store=store)
+    pipe.process(records([{"service": "a", "ts": T0 + 5}]))
+    assert pipe.counters.buckets == 0
+    pipe.advance_watermark(T0 + 60 * 10)  # the wall clock moved on, nothing came in
+    assert pipe.counters.buckets == 8  # ends T0+60 .. T0+480 <= watermark T0+480
+    assert [p["observed"] for p in store.series("a")] == [1.0] + [0.0] * 7
+    pipe.process(records([{"service": "a", "ts": T0 + 30}]))
+    assert dead[-1]["reason"] == "late"
