@@ -90,6 +90,7 @@ class Bucketer:
         self.bucket_seconds = s.bucket_seconds
         self.lateness = s.allowed_lateness
         self.far = s.far_future_seconds
+        self.skew = s.max_clock_skew
         self.max_gap_buckets = max(1, int(s.max_gap_seconds // s.bucket_seconds))
         self.partial_every = s.partial_every
         self.partial_min = s.partial_min_seconds
@@ -98,6 +99,7 @@ class Bucketer:
     def _reset(self) -> None:
         self._open: dict[float, _Bucket] = {}
         self._max_seen: float | None = None
+        self._wall: float | None = None  # latest wall-clock time given in live mode
         self._closed_until: float | None = None
         self._empty_run = 0
         self._partial_end = -math.inf
@@ -122,6 +124,8 @@ class Bucketer:
         """Check `ts` against the watermark: its bucket end, or raise Late/FarFromWatermark."""
         if self._max_seen is not None and ts > self._max_seen + self.far:
             raise FarFromWatermark()
+        if self._wall is not None and ts > self._wall + self.skew:
+            raise FarFromWatermark()  # live: one bad clock must not push the watermark ahead
         end = self.end_of(ts)
         if end <= self.watermark or (self._closed_until is not None and end <= self._closed_until):
             raise LateEvent()
@@ -178,6 +182,12 @@ class Bucketer:
         start = self._partial_end - self.bucket_seconds
         look = max(self._partial_last + self.partial_every, start + self.partial_min)
         return min(close, self._partial_end, look)
+
+    def advance_wall(self, now: float, names: list[str]) -> list[BucketView]:
+        """Live mode: the wall clock reads `now`; event time follows it when idle, and events
+        more than `max_clock_skew` ahead of it are rejected from now on."""
+        self._wall = now if self._wall is None else max(self._wall, now)
+        return self.advance(now, names)
 
     def flush(self, names: list[str]) -> list[BucketView]:
         """End of stream: close every open bucket (later events will be late)."""
@@ -253,7 +263,7 @@ class Bucketer:
     def to_state(self) -> dict[str, Any]:
         """JSON-ready exact state (floats round-trip through JSON's repr)."""
         return {"open": [[end, b.to_state()] for end, b in self._open.items()],
-                "max_seen": self._max_seen, "closed_until": self._closed_until,
+                "max_seen": self._max_seen, "closed_until": self._closed_until, "wall": self._wall,
                 "empty_run": self._empty_run, "partial_end": self._partial_end,
                 "partial_last": self._partial_last, "crossed": sorted(self._crossed),
                 "pending": self._pending, "band": list(self._band.items()),
@@ -263,6 +273,7 @@ class Bucketer:
         """Restore what `to_state` saved."""
         self._open = {float(end): _Bucket.from_state(b) for end, b in state["open"]}
         self._max_seen, self._closed_until = state["max_seen"], state["closed_until"]
+        self._wall = state.get("wall")
         self._empty_run = state["empty_run"]
         self._partial_end, self._partial_last = state["partial_end"], state["partial_last"]
         self._crossed, self._pending = set(state["crossed"]), state["pending"]

@@ -152,7 +152,7 @@ class Pipeline:
 
     def advance_watermark(self, t: float) -> None:
         """Live mode: event time reached `t` even without events (closes idle buckets)."""
-        self._run(self.bucketer.advance(t, self._names))
+        self._run(self.bucketer.advance_wall(t, self._names))
         self._commit()
 
     def flush(self) -> None:

@@ -13,6 +13,7 @@ class PipelineSettings(BaseModel):
     bucket_seconds: float = Field(60.0, gt=0, description="event-time bucket width")
     allowed_lateness: float = Field(120.0, ge=0, description="watermark = max event time - this")
     far_future_seconds: float = Field(86400.0, gt=0, description="events further ahead: dead")
+    max_clock_skew: float = Field(300.0, gt=0, description="live: events ahead of the wall clock")
     max_gap_seconds: float = Field(7 * 86400.0, gt=0, description="longer quiet gaps are skipped")
     partial_every: float = Field(10.0, gt=0, description="event seconds between partial scores")
     partial_min_seconds: float = Field(10.0, ge=0, description="no partial score before this")

@@ -147,3 +147,7 @@ def test_advance_watermark_closes_idle_buckets() -> None:
     assert [p["observed"] for p in store.series("a")] == [1.0] + [0.0] * 7
     pipe.process(records([{"service": "a", "ts": T0 + 30}]))
     assert dead[-1]["reason"] == "late"
+    pipe.process(records([{"service": "a", "ts": T0 + 600 + 301}]))  # a client clock ahead
+    assert dead[-1]["reason"] == "far from watermark"
+    pipe.process(records([{"service": "a", "ts": T0 + 600 + 299}]))
+    assert pipe.counters.events == 2
