@@ -156,7 +156,8 @@ class KafkaBroker:
         libs = fetch_kafka()
         java = _require("java", "the Kafka broker runs on Java 17")
         log4j = self.data_dir / "log4j2.properties"
-        return [java, f"-Xmx{self.heap}", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+        return [java, f"-Xmx{self.heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.awt.headless=true",
                 f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*", main, *args]
 
     def _prepare(self) -> Path:

@@ -48,7 +48,7 @@ class KafkaCheckpoints:
         from kafka import TopicPartition
 
         if self._reader is None:
-            self._reader = kafka_io._plain_consumer(self.bootstrap)
+            self._reader = kafka_io.plain_consumer(self.bootstrap)
             parts = self._reader.partitions_for_topic(self.topic)
             if not parts:
                 raise CheckpointError(f"checkpoint topic {self.topic!r} does not exist")
@@ -56,7 +56,7 @@ class KafkaCheckpoints:
             self._reader.assign(self._parts)
             self._reader.seek_to_beginning(*self._parts)
         end = self._reader.end_offsets(self._parts)
-        for batch in kafka_io._drain(self._reader, self._parts, end, timeout_s=120.0):
+        for batch in kafka_io.drain(self._reader, self._parts, end, timeout_s=120.0):
             for msg in batch:
                 self._apply(msg.key, msg.value)
 

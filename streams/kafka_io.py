@@ -128,28 +128,29 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[Any]
     """Every message of `topic` from the beginning to its current end (tests, tools)."""
     from kafka import TopicPartition
 
-    cons = _plain_consumer(bootstrap)
+    cons = plain_consumer(bootstrap)
     try:
         parts = [TopicPartition(topic, p) for p in sorted(cons.partitions_for_topic(topic) or ())]
         cons.assign(parts)
         cons.seek_to_beginning(*parts)
         end = cons.end_offsets(parts)
         out: list[Any] = []
-        for batch in _drain(cons, parts, end, timeout_s):
+        for batch in drain(cons, parts, end, timeout_s):
             out.extend(batch)
         return out
     finally:
         cons.close()
 
 
-def _plain_consumer(bootstrap: str) -> Any:
+def plain_consumer(bootstrap: str) -> Any:
+    """A consumer outside any group (manual assignment, offsets look-ups)."""
     from kafka import KafkaConsumer
 
     return KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                          auto_offset_reset="earliest", fetch_max_bytes=32 * 1024 * 1024)
 
 
-def _drain(cons: Any, parts: list[Any], end: dict[Any, int], timeout_s: float) -> Iterator[list]:
+def drain(cons: Any, parts: list[Any], end: dict[Any, int], timeout_s: float) -> Iterator[list]:
     """Poll `cons` until every partition reached its `end` offset (or `timeout_s`)."""
     import time
 

@@ -59,6 +59,7 @@ class WorkerConfig:
     idle_exit: float | None = None  # batch mode: flush, checkpoint and exit after this idle time
     live: bool = False  # serve mode: idle partitions advance event time to the wall clock
     session_timeout_ms: int = 10_000
+    max_poll_records: int = 5000
 
 
 def event_time(rec: Record) -> float:
@@ -147,9 +148,12 @@ class Worker:
         self._consumer: Any = None
         self._producer: Any = None
         self._checkpoints: KafkaCheckpoints | None = None
+        self._offsets: Any = None  # groupless consumer for offset look-ups: rebalance
+        # callbacks run on the group consumer's IO thread, where its blocking calls are refused
         self._last_checkpoint = time.monotonic()
         self._idle_since: float | None = None
         self._dirty: set[int] = set()  # partitions changed since their last checkpoint
+        self._next: dict[Any, int] = {}  # next offset per input TopicPartition (no network)
         self._logical = config.topics.inputs  # kafka topic -> logical name
         self._real = {v: k for k, v in self._logical.items()}
 
@@ -190,12 +194,14 @@ class Worker:
         cfg = self.config
         self._producer = kafka_io.producer(cfg.bootstrap)
         self._checkpoints = KafkaCheckpoints(cfg.bootstrap, cfg.topics.state, self._producer)
+        self._offsets = kafka_io.plain_consumer(cfg.bootstrap)
         self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
-                                           session_timeout_ms=cfg.session_timeout_ms)
+                                           session_timeout_ms=cfg.session_timeout_ms,
+                                           max_poll_records=cfg.max_poll_records)
         self._consumer.subscribe(list(self._logical), listener=_Rebalance.make(self))
 
     def _close(self) -> None:
-        for client in (self._consumer, self._producer, self._checkpoints):
+        for client in (self._consumer, self._producer, self._checkpoints, self._offsets):
             if client is not None:
                 try:
                     client.close()
@@ -212,6 +218,7 @@ class Worker:
             logical = self._logical[tp.topic]
             merge.add(logical, [Record(logical, m.value, m.key, m.partition, m.offset)
                                 for m in msgs])
+            self._next[tp] = msgs[-1].offset + 1
         for p, merge in list(self.merges.items()):
             pipe = self.pipelines[p]
             seen = pipe.bucketer.watermark + pipe.bucketer.lateness
@@ -238,7 +245,7 @@ class Worker:
         if tp not in self._consumer.assignment():
             return True  # that input has no such partition here
         high = self._consumer.highwater(tp)
-        return high is not None and self._consumer.position(tp) >= high
+        return high is not None and self._next.get(tp, 0) >= high
 
     def _throttle(self, p: int, merge: InputMerge) -> None:
         """Pause an input partition whose buffer is full (the other one lags behind)."""
@@ -267,11 +274,11 @@ class Worker:
         tps = [self._tp(t, p) for p, m in self.merges.items() for t in m.queues]
         tps = [tp for tp in tps if tp in self._consumer.assignment()]
         try:
-            end = self._consumer.end_offsets(tps, timeout_ms=5000)
+            end = self._offsets.end_offsets(tps, timeout_ms=5000)
         except Exception:  # noqa: BLE001 - broker unreachable: not known to be done
             self._idle_since = None
             return False
-        done = all(self._consumer.position(tp) >= end[tp] for tp in tps)
+        done = all(self._next.get(tp, 0) >= end[tp] for tp in tps)
         if not done:
             self._idle_since = None
         return done
@@ -296,8 +303,12 @@ class Worker:
         return alert, dead
 
     # -- checkpoints and rebalances -----------------------------------------------------
-    def checkpoint(self, parts: set[int] | None = None) -> None:
-        """Flush sinks, save state with positions inside, then commit offsets."""
+    def checkpoint(self, parts: set[int] | None = None, *, in_callback: bool = False) -> None:
+        """Flush sinks, save state with positions inside, then commit offsets.
+
+        Inside a rebalance callback the commit is sent asynchronously (blocking calls of the
+        group consumer are refused there); offsets are advisory anyway, the state holds them.
+        """
         from kafka import OffsetAndMetadata
 
         todo = sorted(self.pipelines if parts is None else parts & set(self.pipelines))
@@ -315,13 +326,16 @@ class Worker:
             for (logical, part), pos in pipe.positions.items():
                 offsets[self._tp(logical, part)] = OffsetAndMetadata(pos, "", -1)
         try:
-            self._consumer.commit(offsets, timeout_ms=30_000)
+            if in_callback:
+                self._consumer.commit_async(offsets)
+            else:
+                self._consumer.commit(offsets, timeout_ms=30_000)
         except Exception as exc:  # noqa: BLE001 - offsets are advisory: state holds positions
             log.warning("offset commit failed (state is saved): %s", exc)
         self._report("checkpoint", todo)
 
     def _revoke(self, parts: set[int]) -> None:
-        self.checkpoint(parts)
+        self.checkpoint(parts, in_callback=True)
         for p in parts:
             self.pipelines.pop(p, None)
             self.merges.pop(p, None)
@@ -345,16 +359,15 @@ class Worker:
         self._report("assigned", sorted(parts))
 
     def _seek(self, p: int, pipe: Pipeline) -> None:
+        """Seek both inputs of `p` to the positions inside its state (else their beginning)."""
         assigned = self._consumer.assignment()
-        for logical in self._real:
-            tp = self._tp(logical, p)
-            if tp not in assigned:
-                continue
-            pos = pipe.positions.get((logical, p))
-            if pos is None:
-                self._consumer.seek_to_beginning(tp)
-            else:
-                self._consumer.seek(tp, pos)
+        tps = [tp for tp in (self._tp(t, p) for t in self._real) if tp in assigned]
+        fresh = [tp for tp in tps if (self._logical[tp.topic], p) not in pipe.positions]
+        start = self._offsets.beginning_offsets(fresh) if fresh else {}
+        for tp in tps:
+            pos = pipe.positions.get((self._logical[tp.topic], p), start.get(tp))
+            self._consumer.seek(tp, pos)
+            self._next[tp] = pos
 
     def _report(self, event: str, parts: list[int]) -> None:
         if self.on_checkpoint is not None:
@@ -374,6 +387,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--checkpoint-every", type=float, default=10.0)
     ap.add_argument("--idle-exit", type=float, default=None)
     ap.add_argument("--session-timeout-ms", type=int, default=10_000)
+    ap.add_argument("--max-poll-records", type=int, default=5000)
     ap.add_argument("--live", action="store_true")
     args = ap.parse_args(argv)
     topics = kafka_io.TopicNames.prefixed(args.prefix)
@@ -382,7 +396,8 @@ def main(argv: list[str] | None = None) -> None:
     config = WorkerConfig(args.bootstrap, args.group, topics,
                           PipelineSettings(bucket_seconds=args.bucket),
                           checkpoint_every=args.checkpoint_every, idle_exit=args.idle_exit,
-                          live=args.live, session_timeout_ms=args.session_timeout_ms)
+                          live=args.live, session_timeout_ms=args.session_timeout_ms,
+                          max_poll_records=args.max_poll_records)
     worker = Worker(config, on_checkpoint=lambda d: print(json.dumps(d), flush=True))
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

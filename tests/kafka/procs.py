@@ -22,12 +22,13 @@ class WorkerProc:
 
     def __init__(self, bootstrap: str, topics: TopicNames, group: str, *,
                  checkpoint_every: float = 0.5, idle_exit: float = 4.0,
-                 session_timeout_ms: int = 10_000) -> None:
+                 session_timeout_ms: int = 10_000, max_poll_records: int = 100) -> None:
         prefix = topics.reports[: -len("reports")]
         cmd = [sys.executable, "-m", "streams.worker", "--bootstrap", bootstrap,
                "--group", group, "--prefix", prefix, "--alerts-topic", topics.alerts,
                "--checkpoint-every", str(checkpoint_every), "--idle-exit", str(idle_exit),
-               "--session-timeout-ms", str(session_timeout_ms)]
+               "--session-timeout-ms", str(session_timeout_ms),
+               "--max-poll-records", str(max_poll_records)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True,
                                      env=dict(os.environ, PYTHONUNBUFFERED="1"))
         self.lines: queue.Queue[dict] = queue.Queue()

@@ -1,0 +1,64 @@
+"""Restart-equivalence and scale-out on the real broker, with worker processes and SIGKILL."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kafka.data import published_alerts, read_inputs, scenario_messages, send, straight_run
+from tests.kafka.procs import WorkerProc
+
+
+@pytest.fixture
+def loaded(bootstrap, topics):
+    """Topics holding the scenario, and the alerts of a straight in-memory run over them."""
+    messages = scenario_messages()
+    send(bootstrap, topics, messages)
+    expected = straight_run(read_inputs(bootstrap, topics))
+    assert len({a["incident_id"] for a in expected}) >= 3
+    return topics, len(messages), expected
+
+
+def test_sigkill_mid_replay_then_restart_gives_exactly_the_same_alert_ids(bootstrap, loaded):
+    topics, total, expected = loaded
+    first = WorkerProc(bootstrap, topics, "restart", checkpoint_every=0.2)
+    try:
+        seen = first.wait_for(lambda d: d["event"] == "checkpoint" and d["processed"] > total / 3)
+        first.kill()
+    finally:
+        first.close()
+    assert seen["processed"] < total, "the kill must land in the middle of the stream"
+
+    second = WorkerProc(bootstrap, topics, "restart", checkpoint_every=0.2)
+    try:
+        resumed = second.wait_for(lambda d: d["event"] == "assigned")
+        second.finish()
+    finally:
+        second.close()
+    assert resumed["processed"] > 0, "the restarted worker resumes from the checkpoints"
+
+    got = [a["alert_id"] for a in published_alerts(bootstrap, topics.alerts)]
+    want = [a["alert_id"] for a in expected]
+    assert set(got) == set(want)  # nothing missing, nothing else: repeats only of the same id
+    assert len(got) >= len(want)
+
+
+def test_two_workers_one_killed_every_expected_incident_is_published(bootstrap, loaded):
+    topics, total, expected = loaded
+    stay = WorkerProc(bootstrap, topics, "scale", session_timeout_ms=6000, idle_exit=12.0)
+    doomed = None
+    try:
+        stay.wait_for(lambda d: d["event"] == "assigned" and d["partitions"])
+        doomed = WorkerProc(bootstrap, topics, "scale", session_timeout_ms=6000, idle_exit=12.0)
+        doomed.wait_for(lambda d: d["event"] == "checkpoint" and d["processed"] > 0)
+        doomed.kill()
+        stay.finish()
+    finally:
+        stay.close()
+        if doomed is not None:
+            doomed.close()
+    assert any(d["event"] == "assigned" and d["partitions"] for d in doomed.seen)
+    assert [d for d in stay.seen if d["event"] == "assigned"][-1]["partitions"] == [0, 1, 2, 3]
+
+    alerts = published_alerts(bootstrap, topics.alerts)
+    assert {a["incident_id"] for a in alerts} == {a["incident_id"] for a in expected}
+    assert {a["alert_id"] for a in alerts} == {a["alert_id"] for a in expected}
