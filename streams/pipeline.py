@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from detector import BankConfig, DetectorBank, Transition
+from detector.damping import ReporterDamper
 from streams.bucketing import Bucketer, BucketView
 from streams.errors import BadMessage, CheckpointError
 from streams.parsing import decode
@@ -64,23 +64,6 @@ def decode_record(rec: Record) -> Event | BadMessage:
         return exc
 
 
-def _make_damper(settings: PipelineSettings) -> Any:
-    """The detector's ReporterDamper (pure), or a pass-through while it does not exist."""
-    try:
-        from detector.damping import ReporterDamper
-    except ImportError:  # pragma: no cover - only before detector/damping.py lands
-        return _PassThrough()
-    return ReporterDamper(max_per_window=settings.damper_max_per_window,
-                          window_seconds=settings.damper_window_seconds)
-
-
-class _PassThrough:
-    """Admits every report in full (stand-in for a missing ReporterDamper)."""
-
-    def admit(self, service: str, reporter: str, ts: float, count: float) -> float:
-        return count
-
-
 class Pipeline:
     """Decodes, buckets, detects; calls `on_alert(dict)` and `on_dead_letter(dict)`.
 
@@ -100,7 +83,8 @@ class Pipeline:
         self.settings = settings or PipelineSettings()
         self.on_alert, self.on_dead_letter, self.store = on_alert, on_dead_letter, store
         self.bank = DetectorBank(BankConfig(bucket_seconds=self.settings.bucket_seconds))
-        self.damper = _make_damper(self.settings)
+        self.damper = ReporterDamper(max_per_window=self.settings.damper_max_per_window,
+                                     window_seconds=self.settings.damper_window_seconds)
         self.bucketer = Bucketer(self.settings)
         self.positions: dict[tuple[str, int], int] = {}
         self.counters = Counters()
@@ -221,7 +205,7 @@ class Pipeline:
         state = {
             "version": SNAPSHOT_VERSION, "settings": self.settings.model_dump(),
             "bank": base64.b64encode(self.bank.to_bytes()).decode(),
-            "damper": base64.b64encode(_damper_bytes(self.damper)).decode(),
+            "damper": base64.b64encode(self.damper.to_bytes()).decode(),
             "bucketer": self.bucketer.to_state(),
             "positions": [[t, p, o] for (t, p), o in sorted(self.positions.items())],
             "counters": self.counters.as_dict(), "open": self._open,
@@ -251,23 +235,10 @@ class Pipeline:
     def _load(self, state: dict[str, Any]) -> None:
         config = BankConfig(bucket_seconds=self.settings.bucket_seconds)
         self.bank = DetectorBank.from_bytes(base64.b64decode(state["bank"]), config)
-        self.damper = _damper_from(base64.b64decode(state["damper"]), self.damper)
+        self.damper = ReporterDamper.from_bytes(base64.b64decode(state["damper"]))
         self.bucketer.load_state(state["bucketer"])
         self.positions = {(t, int(p)): int(o) for t, p, o in state["positions"]}
         self.counters = Counters(**state["counters"])
         self._open = dict(state["open"])
         self._names = self.bank.services
         self._ids = {n: i for i, n in enumerate(self._names)}
-
-
-def _damper_bytes(damper: Any) -> bytes:
-    """The damper's own snapshot when it has one, else a pickle of the (pure) object."""
-    if hasattr(damper, "to_bytes"):
-        return damper.to_bytes()
-    return pickle.dumps(damper)
-
-
-def _damper_from(data: bytes, fresh: Any) -> Any:
-    if hasattr(type(fresh), "from_bytes"):
-        return type(fresh).from_bytes(data)
-    return pickle.loads(data)  # noqa: S301 - our own checkpoint, written by _damper_bytes
