@@ -127,9 +127,23 @@ class AlertOut(BaseModel):
     related: list[str] = []
 
 
-class IncidentOut(AlertOut):
-    """An incident: its latest alert, plus (on GET /incidents/{id}) the alerts that led there."""
+class Peak(BaseModel):
+    """The incident's worst alert: what was observed against what was expected, and when."""
 
+    at: datetime
+    observed: float | None
+    expected: float | None
+    upper: float | None
+    score: float | None
+
+
+class IncidentOut(AlertOut):
+    """An incident: its latest alert, when it was first detected, its peak, and (on
+    GET /incidents/{id}) every alert that led there."""
+
+    opened_at: datetime | None = Field(None, description="detected_at of the first alert")
+    peak: Peak | None = None
+    alerts: int = 0
     history: list[AlertOut] | None = None
 
 

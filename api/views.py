@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from api.schemas import AlertOut, IncidentOut, SeriesPoint, ServiceOut
+from api.schemas import AlertOut, IncidentOut, Peak, SeriesPoint, ServiceOut
 
 if TYPE_CHECKING:
     from detector import ServiceStatus
@@ -70,10 +70,17 @@ def alert_out(row: Mapping[str, Any]) -> AlertOut:
     return AlertOut.model_validate(_clean(row))
 
 
-def incident_out(row: Mapping[str, Any], history: list[Mapping[str, Any]] | None) -> IncidentOut:
+def incident_out(row: Mapping[str, Any], history: list[Mapping[str, Any]],
+                 with_history: bool = False) -> IncidentOut:
+    """Latest alert plus first detection and peak (highest observed) taken from its history."""
     out = IncidentOut.model_validate(_clean(row))
-    if history is not None:
-        out.history = [alert_out(h) for h in history]
+    alerts = [alert_out(h) for h in history] or [alert_out(row)]
+    top = max(alerts, key=lambda a: (a.observed or 0.0, a.score or 0.0))
+    out.opened_at, out.alerts = alerts[0].detected_at, len(history)
+    out.peak = Peak(at=top.detected_at, observed=top.observed, expected=top.expected,
+                    upper=top.upper, score=top.score)
+    if with_history:
+        out.history = alerts
     return out
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import RuntimeDep
+from api.runtime import Runtime
 from api.schemas import IncidentOut, Problem
 from api.views import incident_out
 
@@ -27,7 +28,7 @@ def list_incidents(
     elif status is not None:
         rows = [r for r in rows if r["status"] == status]
     rows = sorted(rows, key=lambda r: str(r["started_at"]), reverse=True)
-    return [incident_out(r, None) for r in rows[:limit]]
+    return [incident_out(r, _history(rt, r["incident_id"])) for r in rows[:limit]]
 
 
 @router.get("/{incident_id}", response_model=IncidentOut,
@@ -37,4 +38,9 @@ def get_incident(incident_id: str, rt: RuntimeDep) -> IncidentOut:
     row = rt.store.incident(incident_id)
     if row is None:
         raise HTTPException(404, f"unknown incident {incident_id!r}")
-    return incident_out(row, row.get("history", []))
+    return incident_out(row, row.get("history", []), with_history=True)
+
+
+def _history(rt: Runtime, incident_id: str) -> list[dict]:
+    row = rt.store.incident(incident_id)
+    return [] if row is None else row.get("history", [])

@@ -18,7 +18,7 @@ function el(tag, attrs = {}, text = null) {
 }
 
 const fmt = (x) => (x === null || x === undefined ? "-" : Number(x).toFixed(x >= 100 ? 0 : 1));
-const when = (iso) => (iso ? iso.replace("T", " ").replace(/(:\d\d)?Z$/, " UTC") : "-");
+const when = (iso) => (iso ? iso.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC") : "-");
 
 function renderServices() {
   const list = document.getElementById("services");
@@ -36,10 +36,15 @@ function renderServices() {
 }
 
 function pickDefault() {
+  // A service in trouble first; else the origin of the latest (possibly spreading) outage:
+  // the earliest incident started within 15 minutes of the most recent one.
   if (state.selected && state.services.some((s) => s.id === state.selected)) return;
   const hot = state.services.find((s) => s.state !== "ok");
-  const recent = [...state.incidents.values()].sort(byStart)[0];
-  state.selected = hot ? hot.id : recent ? recent.service : state.services[0]?.id ?? null;
+  const incidents = [...state.incidents.values()].sort(byStart);
+  const latest = incidents[0] ? Date.parse(incidents[0].started_at) : null;
+  const wave = incidents.filter((i) => latest - Date.parse(i.started_at) <= 15 * 60 * 1000);
+  const origin = wave[wave.length - 1];
+  state.selected = hot ? hot.id : origin ? origin.service : state.services[0]?.id ?? null;
 }
 
 const byStart = (a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0);
@@ -52,12 +57,15 @@ function incidentCard(inc, fresh) {
   head.append(el("span", { class: "svc" }, inc.service),
               el("span", { class: "badge " + inc.status }, inc.status),
               el("span", { class: "muted" }, "started " + when(inc.started_at) +
-                 ", detected " + when(inc.detected_at) +
+                 ", detected " + when(inc.opened_at || inc.detected_at) +
                  (inc.resolved_at ? ", resolved " + when(inc.resolved_at) : "")));
+  const peak = inc.peak || {};
+  const delay = (Date.parse(inc.opened_at || inc.detected_at) - Date.parse(inc.started_at)) / 1000;
   const facts = [
-    ["observed", fmt(inc.observed) + " reports/bucket"],
-    ["expected", fmt(inc.expected) + " (upper " + fmt(inc.upper) + ")"],
-    ["score", fmt(inc.score)],
+    ["peak", fmt(peak.observed) + " reports/bucket at " + when(peak.at) + " vs expected " +
+             fmt(peak.expected) + " (upper " + fmt(peak.upper) + "), score " + fmt(peak.score)],
+    ["latest", fmt(inc.observed) + " reports/bucket vs expected " + fmt(inc.expected)],
+    ["detection delay", Number.isFinite(delay) ? Math.round(delay) + " s after onset" : "-"],
     ["signals", inc.signals.join(", ") || "-"],
     ["top categories", inc.top_categories.join(", ") || "-"],
     ["top regions", inc.top_regions.join(", ") || "-"],
@@ -94,14 +102,18 @@ async function renderChart() {
     { x, y: series.points.map((p) => p.observed), name: "reports", mode: "lines",
       line: { color: "#d8342c", width: 2 }, fill: "tozeroy", fillcolor: "rgba(216,52,44,0.08)" },
   ];
+  const first = x.length ? x[0] : null;
   const last = x.length ? x[x.length - 1] : null;
-  const spans = [...state.incidents.values()].filter((i) => i.service === name);
-  const shapes = spans.map((i) => ({
-    type: "rect", xref: "x", yref: "paper", x0: i.started_at, x1: i.resolved_at || last,
-    y0: 0, y1: 1, fillcolor: "rgba(216,52,44,0.12)", line: { width: 0 }, layer: "below" }));
+  const inView = (i) => i.service === name && (!first || !i.resolved_at || i.resolved_at >= first);
+  const later = (a, b) => (Date.parse(a) >= Date.parse(b) ? a : b);
+  const shapes = [...state.incidents.values()].filter(inView).map((i) => ({
+    type: "rect", xref: "x", yref: "paper", x0: first ? later(i.started_at, first) : i.started_at,
+    x1: i.resolved_at || last, y0: 0, y1: 1, fillcolor: "rgba(216,52,44,0.12)",
+    line: { width: 0 }, layer: "below" }));
   const layout = { margin: { t: 10, r: 10, b: 40, l: 50 }, shapes, hovermode: "x unified",
-                   legend: { orientation: "h", y: 1.12 }, yaxis: { rangemode: "tozero" },
-                   xaxis: { type: "date" } };
+                   legend: { orientation: "h", y: 1.12 },
+                   yaxis: logScale() ? { type: "log" } : { rangemode: "tozero" },
+                   xaxis: first ? { type: "date", range: [first, last] } : { type: "date" } };
   await Plotly.react("chart", traces, layout, { displaylogo: false, responsive: true });
   document.getElementById("chart").dataset.service = name;
 }
@@ -120,15 +132,33 @@ async function refresh() {
   await renderChart();
 }
 
+function logScale() {
+  return document.getElementById("log").checked;
+}
+
 function select(name) {
   state.selected = name;
   renderServices();
   renderChart().catch(console.error);
 }
 
+function peakOf(alert) {
+  return { at: alert.detected_at, observed: alert.observed, expected: alert.expected,
+           upper: alert.upper, score: alert.score };
+}
+
+function merge(alert) {
+  // An SSE alert updates its incident: first detection kept, peak = highest observed so far.
+  const old = state.incidents.get(alert.incident_id);
+  let peak = old?.peak || peakOf(alert);
+  if ((alert.observed ?? 0) > (peak.observed ?? 0)) peak = peakOf(alert);
+  return { ...old, ...alert, peak, opened_at: old?.opened_at || alert.detected_at,
+           alerts: (old?.alerts || 0) + 1, _via_sse: true };
+}
+
 function onAlert(event) {
   const alert = JSON.parse(event.data);
-  state.incidents.set(alert.incident_id, { ...alert, _via_sse: true });
+  state.incidents.set(alert.incident_id, merge(alert));
   const svc = state.services.find((s) => s.id === alert.service);
   if (svc) svc.state = alert.status === "resolved" ? "ok" : "confirmed";
   renderServices();
@@ -147,6 +177,7 @@ function connect() {
   source.addEventListener("alert", onAlert);
 }
 
+document.getElementById("log").addEventListener("change", () => renderChart());
 connect();
 refresh().catch(console.error);
 setInterval(() => refresh().catch(console.error), 30000);

@@ -14,6 +14,9 @@ CHATGPT = {"id": "chatgpt", "state": "ok", "t": "2026-02-03T20:03:00Z", "observe
            "incident_id": None, "open_incidents": 0}
 RESOLVED = dict(ALERT, alert_id="a2", status="resolved", observed=40.0,
                 resolved_at="2026-02-03T20:04:00Z", detected_at="2026-02-03T20:04:00Z")
+SUMMARY = {"opened_at": "2026-02-03T20:03:00Z", "alerts": 2,
+           "peak": {"at": "2026-02-03T20:03:00Z", "observed": 2464.0, "expected": 31.5,
+                    "upper": 55.0, "score": 41.2}}
 
 
 def test_healthz(read_client: TestClient) -> None:
@@ -58,13 +61,13 @@ def test_series_bad_range_is_400_or_422(read_client: TestClient) -> None:
 
 def test_incidents_list_filters_and_detail(read_client: TestClient) -> None:
     listed = read_client.get("/incidents").json()
-    assert listed == [dict(RESOLVED, history=None)]
+    assert listed == [dict(RESOLVED, **SUMMARY, history=None)]
     assert read_client.get("/incidents?status=resolved&service=chatgpt").json() == listed
     assert read_client.get("/incidents?status=active").json() == []
     assert read_client.get("/incidents?service=sora").json() == []
     assert read_client.get("/incidents?status=bogus").status_code == 422
     detail = read_client.get("/incidents/inc-1").json()
-    assert detail == dict(RESOLVED, history=[ALERT, RESOLVED])
+    assert detail == dict(RESOLVED, **SUMMARY, history=[ALERT, RESOLVED])
 
 
 def test_read_side_does_not_mutate_the_bank(make_client) -> None:
