@@ -52,7 +52,7 @@ class RealValuedConfig:
     drift: float = 1.0         # CUSUM allowance k, in slow scales
     cusum_gain: float = 0.25   # CUSUM sum h -> z-like statistic via h * cusum_gain
     var_gain: float = 0.0      # weight of the volatility statistic (0 disables it)
-    slots: int = 48            # seasonal slots per period (time of day)
+    slots: int = 288           # seasonal slots per period (5-minute slots of a day)
     period: float = 86400.0    # seasonal period in seconds
     season_alpha: float = 0.05 # EW weight of a seasonal slot per visit
     bar_alpha: float = 0.002   # EW weight of the surprise distribution (alarm bar)
@@ -77,7 +77,7 @@ class RealValuedScorer:
     >>> det = RealValuedScorer(2)
     >>> scores = np.array([det.step(row, t=300.0 * k) for k, row in enumerate(x)])
     >>> int(np.argmax(scores[:, 1])), round(float(scores[300, 1]), 3)
-    (300, 0.87)
+    (300, 0.903)
     >>> round(float(scores[:, 0].max()), 3)   # series 0 has no anomaly
     0.363
     >>> clone = RealValuedScorer.from_bytes(det.to_bytes())
