@@ -11,13 +11,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def _positive(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return value
+
+
 def add_replay(sub: argparse._SubParsersAction) -> None:
     """`replay FILE... [--alerts-out PATH] [--bucket SECONDS] [--dead-letter PATH]`."""
     p = sub.add_parser("replay", help="feed JSONL/CSV files through the pipeline in event time")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
                    help="JSONL reports/error-rates, or NAB-style timestamp,value CSV")
     p.add_argument("--alerts-out", type=Path, default=None, help="write alerts as JSONL here")
-    p.add_argument("--bucket", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--bucket", type=_positive, default=60.0, metavar="SECONDS",
                    help="event-time bucket width (default 60)")
     p.add_argument("--dead-letter", type=Path, default=Path("dead-letter.jsonl"),
                    help="where rejected input goes (default dead-letter.jsonl, only if any)")

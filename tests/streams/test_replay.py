@@ -64,6 +64,9 @@ def test_replay_console_script_runs(inputs: list[Path], tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(tmp_path / "nope.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["replay", str(tmp_path / "nope.jsonl"), "--bucket", "0"])
+    assert "must be > 0" in capsys.readouterr().err
 
 
 def test_csv_files_are_separate_streams() -> None:
