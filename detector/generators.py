@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.signal import lfilter
@@ -108,12 +108,26 @@ class Scenario:
             return np.where(self.requests > 0, self.errors / self.requests, np.nan)
 
 
+def weekend_share(t: np.ndarray, width_hours: float = 2.0) -> np.ndarray:
+    """How much of the weekend level applies at `t`: 1 on Sat-Sun, 0 on weekdays.
+
+    Users drift into and out of their weekend habits over hours (and over time zones), so
+    the switch at Saturday and Monday 00:00 UTC is a logistic ramp, not a step.
+    """
+    h = ((t / 3600.0) - 96.0) % 168.0  # hours since Monday 00:00 UTC (epoch 0 was a Thursday)
+    return _logistic(h - 120.0, width_hours) * _logistic(168.0 - h, width_hours) \
+        + _logistic(-h, width_hours)
+
+
+def _logistic(x: np.ndarray, scale: float) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(x / (2.0 * scale)))
+
+
 def seasonal(profile: Profile, t: np.ndarray, t0: float) -> np.ndarray:
     """Normal rate (per minute) at times `t`: daily cycle x weekend level x growth."""
     hour = (t % DAY) / 3600.0
-    weekday = ((t // DAY) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     daily = 1.0 + profile.diurnal * np.cos(2 * np.pi * (hour - profile.peak_hour) / 24.0)
-    weekly = np.where(weekday >= 5, profile.weekend, 1.0)
+    weekly = 1.0 + (profile.weekend - 1.0) * weekend_share(t)
     return profile.base * daily * weekly * (1.0 + profile.growth) ** ((t - t0) / WEEK)
 
 
@@ -263,9 +277,12 @@ def error_events(scenario: Scenario) -> list[dict]:
             for i, j, st in zip(b, s, stamps, strict=True)]
 
 
-def _utc(stamp: str) -> float:
-    """Epoch seconds of an ISO-8601 UTC stamp."""
+def utc(stamp: str) -> float:
+    """Epoch seconds of an ISO-8601 UTC stamp (no offset), e.g. "2026-02-03T20:04:20"."""
     return float(np.datetime64(stamp, "s").astype(np.int64))
+
+
+_utc = utc  # older name, still used by callers
 
 
 def _reference_truth(name: str) -> tuple[list[Profile], list[Outage], list[Spam]]:
@@ -311,12 +328,44 @@ def reference(name: str, seed: int = 0, warmup_days: float = 2.0,
               bucket_seconds: float = 60.0, after_hours: float = 2.0) -> Scenario:
     """A reference scenario with `warmup_days` of normal history before its incident day."""
     profiles, outages, spam = _reference_truth(name)
+    return _framed(name, profiles, outages, spam, seed, warmup_days, bucket_seconds,
+                   after_hours)
+
+
+def _framed(name: str, profiles: list[Profile], outages: list[Outage], spam: list[Spam],
+            seed: int, warmup_days: float, bucket_seconds: float,
+            after_hours: float) -> Scenario:
+    """Generate from `warmup_days` before the first incident's day to `after_hours` after."""
     first = min([o.onset for o in outages] + [s.start for s in spam])
     last = max([o.end for o in outages] + [s.end for s in spam])
     t0 = (first // DAY - warmup_days) * DAY
     days = np.ceil((last + after_hours * 3600 - t0) / 3600) / 24
     return generate(name, profiles, t0=t0, days=days, outages=outages, spam=spam, seed=seed,
                     bucket_seconds=bucket_seconds)
+
+
+def merged(names: Sequence[str], seed: int = 0, warmup_days: float = 2.0,
+           anchor: str = "2026-02-03T12:00:00", bucket_seconds: float = 60.0,
+           after_hours: float = 2.0) -> Scenario:
+    """Several reference scenarios on one timeline (one bank run for all).
+
+    Each is moved by whole weeks (hour of week kept) to the week of `anchor`; their services
+    must differ.
+    """
+    profiles: list[Profile] = []
+    outages: list[Outage] = []
+    spam: list[Spam] = []
+    for name in names:
+        p, o, s = _reference_truth(name)
+        first = min([x.onset for x in o] + [x.start for x in s])
+        shift = WEEK * round((_utc(anchor) - first) / WEEK)
+        profiles += p
+        outages += [replace(x, onset=x.onset + shift, end=x.end + shift) for x in o]
+        spam += [replace(x, start=x.start + shift, end=x.end + shift) for x in s]
+    if len({p.name for p in profiles}) < len(profiles):
+        raise ValueError(f"scenarios {names} share services")
+    return _framed("+".join(names), profiles, outages, spam, seed, warmup_days,
+                   bucket_seconds, after_hours)
 
 
 def fleet(n_services: int, days: float, seed: int = 0, *, with_outages: bool = False,

@@ -14,8 +14,11 @@ from detector.generators import (
     events,
     fleet,
     generate,
+    merged,
     reference,
+    seasonal,
     shape_profile,
+    weekend_share,
 )
 
 
@@ -29,12 +32,24 @@ def test_same_seed_same_stream_other_seed_other_stream() -> None:
 
 
 def test_daily_cycle_weekend_and_growth() -> None:
-    x = quiet(Profile("s", base=50.0, diurnal=0.5, peak_hour=20.0, weekend=0.6, growth=0.2))
+    p = Profile("s", base=50.0, diurnal=0.5, peak_hour=20.0, weekend=0.6, growth=0.2)
+    x = quiet(p)
     by_hour = x.reshape(14, 24, 60).sum(2)
     assert by_hour[:5, 20].mean() > 2.0 * by_hour[:5, 8].mean()  # peak vs trough
-    weekdays, weekend = x.reshape(14, -1).mean(1)[[0, 1, 2, 3, 4]], x.reshape(14, -1).mean(1)[5:7]
-    assert weekend.mean() / weekdays.mean() == pytest.approx(0.6, rel=0.1)  # 2025-12-01 = Monday
+    daily = x[: 7 * 1440].reshape(7, -1).mean(1)  # 2025-12-01 was a Monday
+    assert daily[5:7].mean() / daily[1:4].mean() == pytest.approx(0.63, rel=0.1)
+    assert 0.6 < daily[0] / daily[1:4].mean() < 0.95  # Monday morning still half weekend
+    t = 1_764_547_200.0 + 60.0 * (np.arange(14 * 1440) + 0.5)
+    assert x.mean() == pytest.approx(seasonal(p, t, 1_764_547_200.0).mean(), rel=0.03)
     assert x[7 * 1440:].sum() / x[: 7 * 1440].sum() == pytest.approx(1.2, rel=0.05)
+
+
+def test_weekend_level_switches_smoothly() -> None:
+    monday = 1_764_547_200.0
+    h = np.arange(0.0, 168.0, 0.25)
+    w = weekend_share(monday + 3600.0 * h)
+    assert np.all(w[(h > 12) & (h < 108)] < 0.01) and np.all(w[(h > 132) & (h < 156)] > 0.99)
+    assert np.abs(np.diff(w)).max() < 0.05 and w[0] == pytest.approx(0.5)
 
 
 def test_counts_are_overdispersed_gamma_poisson() -> None:
@@ -128,3 +143,13 @@ def test_fleet_has_tiny_and_big_services_and_truth_after_warm_up() -> None:
     assert means.min() < 1.0 and means.max() > 50.0
     assert len(sc.outages) == 40
     assert all(sc.t0 + DAY <= o.onset < o.end <= sc.t0 + 4 * DAY + 4 * 3600 for o in sc.outages)
+
+
+def test_merged_keeps_hour_of_week_and_refuses_shared_services() -> None:
+    sc = merged(["ramp", "tiny"], bucket_seconds=60.0)
+    alone = {o.service: o for n in ("ramp", "tiny") for o in reference(n).outages}
+    for o in sc.outages:
+        assert (o.onset - alone[o.service].onset) % (7 * DAY) == 0
+        assert sc.t0 + 2 * DAY <= o.onset and o.end <= sc.t0 + sc.days * DAY
+    with pytest.raises(ValueError, match="share services"):
+        merged(["spike", "plateau"])
