@@ -83,7 +83,7 @@ def _merge(scores: Sequence[Score]) -> Score:
                  sum(s.service_days for s in scores))
 
 
-def run_suite(seeds: int = 5, fleet_services: int = 50, fleet_days: float = 8.0,
+def run_suite(seeds: int = 3, fleet_services: int = 50, fleet_days: float = 8.0,
               log: Callable[[str], None] = print) -> list[dict]:
     """Score every reference scenario over `seeds` seeds, then a random fleet."""
     rows, every = [], []
@@ -120,7 +120,7 @@ def markdown(rows: Sequence[dict]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5, help="seeds per reference scenario")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per reference scenario")
     parser.add_argument("--fleet", type=int, default=50, help="services in the random fleet")
     parser.add_argument("--fleet-days", type=float, default=8.0)
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
+
 from benchmarks.metrics import opens, score
 from detector.generators import Outage
 from detector.types import Transition
@@ -65,3 +68,41 @@ def test_transitions_work_like_alert_dicts() -> None:
                    detected_at=1030.0, resolved_at=None, observed=50.0, expected=3.0,
                    upper=9.0, score=7.0, p_value=1e-7)
     assert score(TRUTH[:1], [t], service_days=1.0).delays == [30.0]
+
+
+def test_cumulative_partials_sum_sub_buckets_inside_each_bucket() -> None:
+    from benchmarks.scenarios import cumulative
+
+    rows = np.arange(12.0).reshape(6, 2)  # 6 sub-buckets of 20 s, 2 services
+    c = cumulative(rows, 3)
+    assert c.shape == (2, 3, 2)
+    assert c[0, :, 0].tolist() == [0.0, 2.0, 6.0] and c[1, 2].tolist() == [24.0, 27.0]
+
+
+def test_replay_refuses_buckets_that_do_not_split_a_minute() -> None:
+    from benchmarks.scenarios import replay
+    from detector.generators import Profile, generate
+
+    sc = generate("x", [Profile("a", base=1.0)], t0=0.0, days=0.01, bucket_seconds=60.0)
+    with pytest.raises(ValueError, match="20.0 s"):
+        replay(sc)
+
+
+def test_river_equivalent_alarms_on_a_spike_and_not_on_steady_counts() -> None:
+    from benchmarks.throughput import RiverSeries
+
+    s, rng = RiverSeries(), np.random.default_rng(0)
+    quiet = [s.step(0, float(x)) for x in rng.poisson(20.0, 300)]
+    assert not any(quiet) and s.step(0, 400.0)
+
+
+def test_array_bytes_counts_each_array_once() -> None:
+    from benchmarks.throughput import array_bytes
+
+    a = np.zeros(100)
+
+    class Holder:
+        def __init__(self) -> None:
+            self.x, self.view, self.d = a, a[:10], {"y": np.zeros(5, dtype=np.int32), "a": a}
+
+    assert array_bytes(Holder()) == 800 + 20
