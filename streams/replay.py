@@ -4,6 +4,8 @@ Inputs: JSONL report / error-rate files (topic inferred per line) or NAB-style
 `timestamp,value` CSV (a real-valued series named after the file, fed as `error_rate`
 with no requests). Every input is decoded once, sorted by event time (stable, so ties keep
 file order) and ingested; the result is deterministic: same input, same alert ids.
+Dead letters of a replay name their source as partition = index of the file in the command
+line and offset = line number (0-based).
 """
 
 from __future__ import annotations
