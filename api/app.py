@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.middleware import BodySizeLimit, RequestMetrics
+from api.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders
 from api.ratelimit import RateLimiter
 from api.routes import alerts, dashboard, health, incidents, ingest, metrics, services
 from api.runtime import Runtime
@@ -70,6 +70,7 @@ def _add_middleware(app: FastAPI, settings: Settings, requests: object) -> None:
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics, counter=requests)
 
 

@@ -37,6 +37,13 @@ class AlertHub:
             items = list(self._recent)
         return items[-n:] if n > 0 else []
 
+    def since(self, alert_id: str) -> list[Alert]:
+        """Alerts published after the one with `alert_id` (all kept ones if it is unknown)."""
+        with self._lock:
+            items = list(self._recent)
+        ids = [a.get("alert_id") for a in items]
+        return items[ids.index(alert_id) + 1:] if alert_id in ids else items
+
     @contextmanager
     def subscribe(self) -> Iterator[asyncio.Queue[Alert]]:
         """A queue receiving every alert published while the context is open (call in a loop)."""

@@ -78,3 +78,29 @@ class RequestMetrics:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             self.counter.labels(scope["method"], path, str(status)).inc()
+
+
+DASHBOARD_CSP = (b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                 b"img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'")
+
+
+class SecurityHeaders:
+    """nosniff and no-referrer everywhere; a strict same-origin CSP on the dashboard page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+        if scope["path"] == "/":
+            extra.append((b"content-security-policy", DASHBOARD_CSP))
+
+        async def add(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, add)

@@ -50,6 +50,15 @@ def test_live_alert_reaches_a_connected_client(make_client) -> None:
     assert runtime.hub.subscriber_count == 0  # unsubscribed when the stream ended
 
 
+def test_reconnect_with_last_event_id_gets_what_was_missed(make_client) -> None:
+    runtime = Runtime(store=filled_store())
+    client = make_client(runtime)
+    for name in ("a1", "a2", "a3"):
+        runtime.on_alert(dict(ALERT, alert_id=name))
+    r = client.get("/alerts/stream?limit=2&timeout=5", headers={"Last-Event-ID": "a1"})
+    assert [e["alert_id"] for e in events(r.text)] == ["a2", "a3"]
+
+
 def test_timeout_ends_an_idle_stream(read_client: TestClient) -> None:
     r = read_client.get("/alerts/stream?timeout=0.2")
     assert r.status_code == 200 and events(r.text) == []

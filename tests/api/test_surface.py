@@ -53,3 +53,5 @@ def test_dashboard_and_local_plotly(read_client: TestClient) -> None:
     assert js.status_code == 200 and len(js.content) == plotly_js().stat().st_size
     assert read_client.get("/static/app.js").status_code == 200
     assert read_client.get("/static/nope.js").status_code == 404
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert js.headers["x-content-type-options"] == "nosniff"
