@@ -4,9 +4,10 @@ The day (2026-02-03, UTC) carries outages shaped like the reference incidents of
 the ~45-minute "history missing" plateau of 2025-12-03 morning, a progressive recovery over
 hours (2025-12-01), a slow ramp (2025-07-21 afternoon), and the 2026-02-03 evening spike
 (2,464 reports/min) on ChatGPT that spreads to the API, Sora and Codex within minutes. A
-spammer hammers one small app (damped, no incident). One warm-up day comes first, sent as
-per-minute counts (fast); the demo day is sent as individual reports with categories,
-regions, sources and opaque reporter ids, plus error-rate samples, through the same pipeline.
+spammer hammers one small app (damped, no incident). A warm-up day comes first. Quiet
+minutes are sent as per-minute counts (fast); the hours around each outage and the spammer
+as reports with categories, regions, sources and reporter ids (summed per 10 s where damping
+has nothing to do), plus error-rate samples, all through the same pipeline.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from streams.parsing import error_rate_from, parse_ts, report_from
 
 DAY = 86_400.0
 DEMO_DAY = "2026-02-03T00:00:00"
+KEY_FIELDS = ("service", "category", "region", "source")
 RELATED = (("chatgpt", 2464.0), ("chatgpt-api", 300.0), ("sora", 60.0), ("codex", 40.0))
 
 
@@ -99,13 +101,10 @@ def _aggregate(events: list[dict[str, Any]], sc: Any, slot: float = 10.0) -> lis
             groups[(len(groups),)] = dict(e, ts=ts)
             continue
         key = (e["service"], ts // slot, e["category"], e["region"], e["source"])
-        group = groups.setdefault(key, {k: e[k] for k in key_fields} | {"count": 0.0})
+        group = groups.setdefault(key, {k: e[k] for k in KEY_FIELDS} | {"count": 0.0})
         group["count"] += e["count"]
         group["ts"] = ts
     return list(groups.values())
-
-
-key_fields = ("service", "category", "region", "source")
 
 
 def _detail_mask(sc: Any, margin: float = 900.0) -> np.ndarray:
