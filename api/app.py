@@ -14,13 +14,13 @@ from fastapi.staticfiles import StaticFiles
 
 from api.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders
 from api.ratelimit import RateLimiter
-from api.routes import alerts, dashboard, health, incidents, ingest, metrics, services
+from api.routes import alerts, dashboard, docs, health, incidents, ingest, metrics, services
 from api.runtime import Runtime
 from api.settings import Settings
 from api.telemetry import build_registry
 
 ROUTERS = (health.router, metrics.router, services.router, incidents.router, alerts.router,
-           ingest.router, dashboard.router)
+           ingest.router, dashboard.router, docs.router)
 
 
 class Background(Protocol):
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                 item.stop()
 
     app = FastAPI(title="outage-radar", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served from local assets by routes/docs.py
                   description="Detects service outages from user reports and error rates.")
     app.state.settings, app.state.runtime = settings, runtime
     app.state.limiter = RateLimiter(settings.reporter_rate_per_minute, settings.reporter_burst)

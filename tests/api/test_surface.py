@@ -42,7 +42,11 @@ def test_openapi_and_docs(read_client: TestClient) -> None:
     assert {"/healthz", "/metrics", "/services", "/services/{service_id}",
             "/services/{service_id}/series", "/incidents", "/incidents/{incident_id}",
             "/alerts/stream", "/reports", "/error-rates"} == set(spec["paths"])
-    assert read_client.get("/docs").status_code == 200
+    docs = read_client.get("/docs")
+    assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert read_client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert read_client.get("/docs-assets/../settings.py").status_code == 404
+    assert "/docs-assets/redoc.standalone.js" in read_client.get("/redoc").text
 
 
 def test_dashboard_and_local_plotly(read_client: TestClient) -> None:
