@@ -16,7 +16,7 @@ class PipelineSettings(BaseModel):
     max_clock_skew: float = Field(300.0, gt=0, description="live: events ahead of the wall clock")
     max_gap_seconds: float = Field(7 * 86400.0, gt=0, description="longer quiet gaps are skipped")
     partial_every: float = Field(10.0, gt=0, description="event seconds between partial scores")
-    partial_min_seconds: float = Field(10.0, ge=0, description="no partial score before this")
+    partial_min_seconds: float = Field(5.0, ge=0, description="no partial score before this")
     damper_max_per_window: int = Field(3, ge=1, description="reports per reporter per window")
     damper_window_seconds: float = Field(600.0, gt=0, description="reporter damping window")
     store_series: bool = Field(True, description="write one series point per service per bucket")
