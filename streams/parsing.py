@@ -68,7 +68,9 @@ def infer_topic(obj: dict[str, Any]) -> str:
 def report_from(obj: dict[str, Any]) -> ReportEvent:
     """Validate a decoded object as a report event."""
     values: dict[str, Any] = {"service": _service(obj), "ts": _ts(obj)}
-    count = obj.get("count", 1)
+    count = obj.get("count")
+    if count is None:
+        count = 1  # optional: absent or null means one report
     values["count"] = (float(count) if type(count) is int and 0 <= count <= MAX_COUNT
                        else _number(count, "count", MAX_COUNT))
     for key in TEXT_FIELDS:

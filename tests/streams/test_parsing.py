@@ -63,6 +63,10 @@ def test_not_strict_json_rejected(value: bytes) -> None:
     assert _reason("reports", value) == "not json"
 
 
+def test_null_count_means_one() -> None:
+    assert decode("reports", json.dumps({**OK, "count": None}).encode()).count == 1.0
+
+
 def test_report_defaults_and_unknown_fields_ignored() -> None:
     ev = decode("reports", json.dumps({**OK, "surprise": [1, 2], "reporter": "h1"}).encode())
     assert isinstance(ev, ReportEvent)
@@ -88,3 +92,33 @@ def test_infer_topic() -> None:
     assert infer_topic({"service": "a", "errors": 1}) == "error-rates"
     assert infer_topic({"service": "a", "error_rate": 0.1}) == "error-rates"
     assert infer_topic({"service": "a", "count": 3}) == "reports"
+
+
+def test_pipeline_never_stops_on_random_input() -> None:
+    """Seeded junk (random bytes, random JSON values in every field) only makes dead letters."""
+    import random
+
+    from streams.pipeline import Pipeline, Record
+
+    rng = random.Random(5)
+    values = [None, True, -1, 0, 1.5, 1e308, -1e308, 10**30, "", "x" * 300, "2026-02-03T21:04:12Z",
+              "1770152652", [], {}, [1], {"a": 1}, 1770152652, 1770152652.5, "NaN"]
+    fields = ["service", "ts", "count", "category", "region", "source", "reporter", "message",
+              "errors", "requests", "error_rate"]
+    recs = []
+    for k in range(3000):
+        if k % 5 == 0:
+            value = bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
+        else:
+            obj = {"service": rng.choice(["chatgpt", "sora"]), "ts": 1770152652 + k}
+            obj.update({f: rng.choice(values) for f in rng.sample(fields, rng.randrange(4))})
+            value = json.dumps(obj).encode()
+        recs.append(Record(rng.choice(["reports", "error-rates"]), value, offset=k))
+    dead: list[dict] = []
+    pipe = Pipeline(on_alert=lambda a: None, on_dead_letter=dead.append)
+    pipe.process(recs)
+    pipe.flush()
+    c = pipe.counters
+    assert c.processed == 3000 and c.events + len(dead) == 3000
+    assert c.events > 500 and len(dead) > 1000 and c.buckets >= 50
+    assert all(d["reason"] and isinstance(d["raw"], str) for d in dead)
