@@ -14,7 +14,7 @@ from api.views import incident_out
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
-@router.get("", response_model=list[IncidentOut], summary="Incidents, newest first")
+@router.get("", response_model=list[IncidentOut], summary="Incidents, newest first (by start)")
 def list_incidents(
     rt: RuntimeDep,
     status: Annotated[Literal["open", "update", "resolved", "active"] | None,
@@ -27,7 +27,6 @@ def list_incidents(
         rows = [r for r in rows if r["status"] != "resolved"]
     elif status is not None:
         rows = [r for r in rows if r["status"] == status]
-    rows = sorted(rows, key=lambda r: str(r["started_at"]), reverse=True)
     return [incident_out(r, _history(rt, r["incident_id"])) for r in rows[:limit]]
 
 

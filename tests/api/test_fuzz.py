@@ -28,7 +28,7 @@ schema = schema.exclude(path="/alerts/stream")
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck),
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck),
           derandomize=True)
 def test_no_server_errors(case) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"},

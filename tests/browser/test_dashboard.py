@@ -31,7 +31,7 @@ pytestmark = [
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 T0 = g._utc("2026-02-03T08:00:00")
-HOURS = 12
+HOURS = 8
 
 
 def free_port() -> int:
@@ -41,10 +41,10 @@ def free_port() -> int:
 
 
 def generated_runtime(settings: Settings):
-    """Three services, twelve hours, one earlier outage on chatgpt, replayed in memory."""
+    """Three services, eight hours, one earlier outage on chatgpt, replayed in memory."""
     profiles = [g.Profile("chatgpt", base=20, peak_hour=20), g.Profile("chatgpt-api", base=8),
                 g.Profile("sora", base=4)]
-    onset = T0 + 6 * 3600
+    onset = T0 + 4 * 3600
     sc = g.generate("browser", profiles, t0=T0, days=HOURS / 24, seed=3,
                     outages=[g.Outage("chatgpt", onset, onset + 1800, 400.0, "plateau")])
     runtime = memory_runtime(settings)
