@@ -61,6 +61,8 @@ class Store:
         with self._lock:
             if str(path) != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
+                # a derived view (checkpoints hold the truth): no fsync per batch commit
+                self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             self._db.execute("BEGIN")
 
