@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 Submit = Callable[[list["Record"]], None]
 
 
+class NoIngestPath(RuntimeError):
+    """Ingest asked of a read-only runtime (a store without pipeline, bus or Kafka)."""
+
+
 @dataclass
 class Runtime:
     """Shared by every request handler; built by `serve`, `demo` or a test."""
@@ -41,7 +45,7 @@ class Runtime:
         elif self.pipeline is not None:
             self.process(records)
         else:
-            raise RuntimeError("this instance has no ingest path")
+            raise NoIngestPath("this instance is read-only: it has no ingest path")
 
     def process(self, records: Iterable[Record]) -> None:
         """Step the pipeline (the only writer of the bank) under the runtime lock."""

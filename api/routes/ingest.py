@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, HTTPException
 
 from api.deps import IngestAuth, LimiterDep, RuntimeDep, SettingsDep
+from api.runtime import NoIngestPath, Runtime
 from api.schemas import Accepted, ErrorRateIn, Problem, ReportIn
 from streams.pipeline import Record
 
@@ -18,6 +19,7 @@ ERRORS = {
     403: {"model": Problem, "description": "invalid token"},
     413: {"model": Problem, "description": "body too large or too many events"},
     429: {"model": Problem, "description": "a reporter sends too fast"},
+    503: {"model": Problem, "description": "this instance is read-only"},
 }
 
 
@@ -45,7 +47,7 @@ def post_reports(
     if wait > 0:
         raise HTTPException(429, "too many reports from one reporter",
                             headers={"Retry-After": str(max(1, round(wait)))})
-    rt.ingest([_record("reports", e) for e in events])
+    _hand_over(rt, [_record("reports", e) for e in events])
     return Accepted(accepted=len(events))
 
 
@@ -56,5 +58,12 @@ def post_error_rates(
     rt: RuntimeDep, settings: SettingsDep,
 ) -> Accepted:
     events = _as_list(body, settings.max_batch)
-    rt.ingest([_record("error-rates", e) for e in events])
+    _hand_over(rt, [_record("error-rates", e) for e in events])
     return Accepted(accepted=len(events))
+
+
+def _hand_over(rt: Runtime, records: list[Record]) -> None:
+    try:
+        rt.ingest(records)
+    except NoIngestPath as exc:
+        raise HTTPException(503, str(exc)) from None

@@ -70,6 +70,11 @@ def test_incidents_list_filters_and_detail(read_client: TestClient) -> None:
     assert detail == dict(RESOLVED, **SUMMARY, history=[ALERT, RESOLVED])
 
 
+def test_read_only_instance_refuses_ingest(read_client: TestClient) -> None:
+    r = read_client.post("/reports", json={"service": "x", "ts": 1770148800})
+    assert r.status_code == 503 and "read-only" in r.json()["detail"]
+
+
 def test_read_side_does_not_mutate_the_bank(make_client) -> None:
     """Reads under load leave the detector snapshot byte-identical."""
     client = make_client()
