@@ -62,7 +62,8 @@ class ErrorRateIn(BaseModel):
 
 
 class Accepted(BaseModel):
-    """Ingest result: how many events were handed to the pipeline."""
+    """Ingest result: how many events were handed to the pipeline. The pipeline may still
+    dead-letter some (late, far from the watermark): see outage_radar_dead_letters_total."""
 
     accepted: int
 

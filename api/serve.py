@@ -15,7 +15,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--kafka", default=None, metavar="HOST:PORT",
                    help="consume the real Kafka topics instead of the in-memory bus")
     p.add_argument("--worker", action="store_true", default=None,
-                   help="with --kafka: join the consumer group as one of several workers")
+                   help="with --kafka: worker only (no HTTP); several share the partitions")
     p.add_argument("--data", type=Path, default=None, help="state and store (default ./data)")
     p.set_defaults(func=run_serve)
 
