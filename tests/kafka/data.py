@@ -44,13 +44,16 @@ def send(bootstrap: str, topics: TopicNames, messages: Iterable[tuple[str, str, 
     publish(messages, bootstrap, topics)
 
 
-def straight_run(by_partition: dict[int, dict[str, list[Record]]],
-                 settings=None) -> list[dict]:
+def straight_run(by_partition: dict[int, dict[str, list[Record]]], settings=None,
+                 pipes: dict[int, Pipeline] | None = None) -> list[dict]:
     """Alerts of one uninterrupted in-memory Pipeline per partition (inputs merged by event
-    time, reports first on ties), flushed at the end: what every Kafka run must reproduce."""
+    time, reports first on ties), flushed at the end: what every Kafka run must reproduce.
+    The final pipelines go to `pipes` when given."""
     alerts: list[dict] = []
     for p in sorted(by_partition):
         pipe = Pipeline(settings, on_alert=alerts.append, on_dead_letter=lambda d: None)
+        if pipes is not None:
+            pipes[p] = pipe
         streams = [[((event_time(r), rank), r) for r in by_partition[p].get(topic, [])]
                    for rank, topic in enumerate((REPORTS, ERROR_RATES))]
         pipe.process(r for _, r in heapq.merge(*streams, key=lambda x: x[0]))
@@ -86,3 +89,26 @@ def by_service(alerts: list[dict]) -> dict[str, list[str]]:
     for a in alerts:
         out.setdefault(a["service"], []).append(a["alert_id"])
     return out
+
+
+def saved_states(bootstrap: str, topics: TopicNames, group: str) -> dict[int, Pipeline]:
+    """The latest checkpoint of each partition of `group`, restored as pipelines."""
+    from streams.kafka_checkpoint import KafkaCheckpoints, state_key
+
+    store = KafkaCheckpoints(bootstrap, topics.state, producer=None)
+    try:
+        out = {}
+        for p in range(8):
+            data = store.load(state_key(group, p))
+            if data is not None:
+                out[p] = Pipeline.restore(data, on_alert=print, on_dead_letter=print)
+        return out
+    finally:
+        store.close()
+
+
+def same_state(a: Pipeline, b: Pipeline) -> bool:
+    """Same counters (records processed, events, buckets, alerts...), positions and bank view:
+    a record lost or processed twice shows here even when no alert changes."""
+    return (a.counters.as_dict() == b.counters.as_dict() and a.positions == b.positions
+            and a.bank.status() == b.bank.status())

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kafka.data import published_alerts, read_inputs, scenario_messages, send, straight_run
+from tests.kafka.data import (
+    published_alerts,
+    read_inputs,
+    same_state,
+    saved_states,
+    scenario_messages,
+    send,
+    straight_run,
+)
 from tests.kafka.procs import WorkerProc
 
 
@@ -13,13 +21,14 @@ def loaded(bootstrap, topics):
     """Topics holding the scenario, and the alerts of a straight in-memory run over them."""
     messages = scenario_messages()
     send(bootstrap, topics, messages)
-    expected = straight_run(read_inputs(bootstrap, topics))
+    pipes: dict = {}
+    expected = straight_run(read_inputs(bootstrap, topics), pipes=pipes)
     assert len({a["incident_id"] for a in expected}) >= 3
-    return topics, len(messages), expected
+    return topics, len(messages), expected, pipes
 
 
 def test_sigkill_mid_replay_then_restart_gives_exactly_the_same_alert_ids(bootstrap, loaded):
-    topics, total, expected = loaded
+    topics, total, expected, pipes = loaded
     first = WorkerProc(bootstrap, topics, "restart", checkpoint_every=0.2)
     try:
         seen = first.wait_for(lambda d: d["event"] == "checkpoint" and d["processed"] > total / 3)
@@ -40,10 +49,14 @@ def test_sigkill_mid_replay_then_restart_gives_exactly_the_same_alert_ids(bootst
     want = [a["alert_id"] for a in expected]
     assert set(got) == set(want)  # nothing missing, nothing else: repeats only of the same id
     assert len(got) >= len(want)
+    final = saved_states(bootstrap, topics, "restart")
+    assert set(pipes) <= set(final)
+    assert all(final[p].counters.processed == 0 for p in set(final) - set(pipes))
+    assert all(same_state(final[p], pipes[p]) for p in pipes), "no record lost or repeated"
 
 
 def test_two_workers_one_killed_every_expected_incident_is_published(bootstrap, loaded):
-    topics, total, expected = loaded
+    topics, total, expected, pipes = loaded
     stay = WorkerProc(bootstrap, topics, "scale", session_timeout_ms=6000, idle_exit=12.0)
     doomed = None
     try:
@@ -62,3 +75,5 @@ def test_two_workers_one_killed_every_expected_incident_is_published(bootstrap, 
     alerts = published_alerts(bootstrap, topics.alerts)
     assert {a["incident_id"] for a in alerts} == {a["incident_id"] for a in expected}
     assert {a["alert_id"] for a in alerts} == {a["alert_id"] for a in expected}
+    final = saved_states(bootstrap, topics, "scale")
+    assert all(same_state(final[p], pipes[p]) for p in pipes), "no record lost or repeated"
