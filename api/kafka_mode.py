@@ -80,6 +80,7 @@ def kafka_runtime(settings: Settings,
                   topics: kafka_io.TopicNames | None = None) -> tuple[Runtime, KafkaService]:
     """A runtime reading the worker's store under `settings.data`; ingest goes to Kafka."""
     runtime = Runtime(store=Store(Path(settings.data) / "store.sqlite"), mode="kafka")
-    service = KafkaService(settings, runtime, topics or kafka_io.TopicNames())
+    names = topics or kafka_io.TopicNames.prefixed(settings.kafka_prefix)
+    service = KafkaService(settings, runtime, names)
     runtime.submit, runtime.extra_counters = service.submit, service.counters
     return runtime, service

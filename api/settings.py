@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     data: Path = Path("./data")
     kafka: str | None = None  # HOST:PORT of a real broker; None = embedded in-memory bus
     kafka_group: str = "outage-radar"  # consumer group shared by `serve --kafka` processes
+    kafka_prefix: str = ""  # prefix of the five topic names (isolated topic sets on one broker)
     worker: bool = False
     bucket_seconds: float = Field(60.0, gt=0)
     live: bool = True  # advance the watermark from the wall clock when idle

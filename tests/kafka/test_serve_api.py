@@ -4,6 +4,11 @@ serves the worker's store and streams its alerts (api engineer's test, on the sh
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +17,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.kafka_mode import kafka_runtime
 from api.settings import Settings
+from streams import kafka_io
+from streams.store import Store
 
 T = 1_770_148_800  # 2026-02-03T20:00:00Z
 _groups = itertools.count()
@@ -43,3 +50,29 @@ def test_serve_kafka_ingest_detect_and_read(bootstrap, topics, tmp_path: Path) -
             runtime.hub.recent(10))
         assert client.get("/healthz").json()["mode"] == "kafka"
         assert "outage_radar_events_processed_total" in client.get("/metrics").text
+
+
+def test_serve_worker_process_consumes_and_alerts(bootstrap, topics, tmp_path: Path) -> None:
+    """`outage-radar serve --kafka ... --worker`: a headless group member (settings from env)."""
+    prefix = topics.alerts.removesuffix("alerts")
+    quiet = [{"service": "chatgpt", "ts": T + 60 * k + 30, "count": 2} for k in range(120)]
+    spike = [{"service": "chatgpt", "ts": T + 7200 + s, "count": 200} for s in range(0, 60, 5)]
+    later = {"service": "chatgpt", "ts": T + 7500, "count": 2}
+    kafka_io.publish([("reports", "chatgpt", json.dumps(e).encode())
+                      for e in [*quiet, *spike, later]], bootstrap, topics)
+    env = dict(os.environ, OUTAGE_RADAR_KAFKA_PREFIX=prefix, OUTAGE_RADAR_LIVE="false",
+               OUTAGE_RADAR_KAFKA_GROUP=f"api-worker-{time.time_ns()}")
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--kafka", bootstrap,
+                             "--worker", "--data", str(tmp_path)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(lambda: kafka_io.read_topic(bootstrap, topics.alerts, timeout_s=5) != [],
+                   timeout=180)  # generous: shared 2-core machines
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    alerts = [json.loads(m.value) for m in kafka_io.read_topic(bootstrap, topics.alerts)]
+    assert alerts[0]["service"] == "chatgpt" and alerts[0]["status"] == "open"
+    store = Store(tmp_path / "store.sqlite")
+    assert [i["incident_id"] for i in store.incidents()] == [alerts[0]["incident_id"]]
