@@ -175,8 +175,7 @@ class DetectorBank:
     def _learn(self, t_mid: float, x: np.ndarray, mu: np.ndarray, err: np.ndarray | None,
                req: np.ndarray | None, moves: Moves) -> None:
         """Learn a full bucket where no incident holds; clipped so outliers cannot drag it."""
-        inc = self._inc.in_incident()
-        learn = ~inc
+        learn = ~self._inc.in_incident() | self._seasonal.young(self.config.young_buckets)
         clip = self.config.learn_clip_sd
         xc = np.minimum(x, mu + clip * self._counts.sd(mu))
         self._counts.learn(xc, mu, learn)

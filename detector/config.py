@@ -23,6 +23,7 @@ class BankConfig:
     p_open: float = 1e-7
     learn_clip_sd: float = 5.0  # counts above expected + this many sd are clipped when learned
     related_seconds: float = 300.0
+    young_buckets: float = 60.0  # younger services keep learning during incidents
     seasonal: SeasonalConfig = field(default_factory=SeasonalConfig)
     counts: CountConfig = field(default_factory=CountConfig)
     cusum: CusumConfig = field(default_factory=CusumConfig)

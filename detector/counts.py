@@ -22,7 +22,7 @@ from detector.columns import Field, VectorModel
 class CountConfig:
     """Hyperparameters of `NegBinTest`."""
 
-    k_prior: float = 0.5  # dispersion of a new service (wide: young services are unsure)
+    k_prior: float = 5.0  # dispersion of a new service (wide: young services are unsure)
     k_min: float = 0.01
     k_max: float = 5.0
     k_alpha: float = 1.0 / 2880.0  # slowest dispersion step (about two days of buckets)
@@ -53,9 +53,9 @@ class NegBinTest(VectorModel):
     """Per-service NB dispersion and the gated exact spike p-value, vectorised.
 
     >>> t = NegBinTest(); t.grow(2)
-    >>> p = t.pvalue(np.array([80.0, 12.0]), np.array([10.0, 10.0]))
+    >>> p = t.pvalue(np.array([400.0, 12.0]), np.array([10.0, 10.0]))  # young: wide prior
     >>> f"{p[0]:.2e}", float(p[1])
-    ('6.64e-06', 1.0)
+    ('1.40e-05', 1.0)
     """
 
     FIELDS = {"k_num": Field("f8", 0.0), "k_den": Field("f8", 0.0), "k_n": Field("f8", 0.0)}

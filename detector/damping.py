@@ -22,8 +22,8 @@ class ReporterDamper:
     """
 
     def __init__(self, max_per_window: int = 3, window_seconds: float = 600.0) -> None:
-        self.max_per_window = max_per_window
-        self.window_seconds = window_seconds
+        self.max_per_window = int(max_per_window)
+        self.window_seconds = float(window_seconds)
         self._windows: dict[tuple[str, str], list[float]] = {}  # -> [window start, admitted]
         self._pruned_at = float("-inf")
 

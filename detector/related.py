@@ -21,23 +21,24 @@ class RelatedTracker:
     (('sora',), ())
     """
 
-    def __init__(self, window_seconds: float = 300.0) -> None:
+    def __init__(self, window_seconds: float = 300.0, max_links: int = 20) -> None:
         self.window_seconds = window_seconds
+        self.max_links = max_links  # bounds memory and work when a cloud outage hits thousands
         self._recent: list[tuple[float, str, str]] = []  # (detected_at, service, incident_id)
         self._links: dict[str, list[str]] = {}
 
     def opened(self, service: str, incident: str, t: float) -> tuple[str, ...]:
         """Record an opening at event time ``t`` and return the services it is related to."""
-        self._recent = [r for r in self._recent if t - r[0] <= self.window_seconds]
-        peers = [r for r in self._recent if r[1] != service]
+        recent = [r for r in self._recent if t - r[0] <= self.window_seconds]
+        peers = [r for r in recent if r[1] != service]
         mine = self._links.setdefault(incident, [])
-        for _, other, other_id in peers:
+        for _, other, other_id in peers[-self.max_links:]:
             if other not in mine:
                 mine.append(other)
             links = self._links.setdefault(other_id, [])
-            if service not in links:
+            if service not in links and len(links) < self.max_links:
                 links.append(service)
-        self._recent.append((t, service, incident))
+        self._recent = (recent + [(t, service, incident)])[-self.max_links:]
         return tuple(mine)
 
     def related(self, incident: str) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ _MONDAY_OFFSET_H = 72  # 1970-01-01 was a Thursday: shift so slot 0 is Monday 00
 class SeasonalConfig:
     """Hyperparameters of `SeasonalBaseline` (rates are per bucket)."""
 
-    prior_level: float = 2.0  # conservative prior count per bucket for a new service
+    prior_level: float = 5.0  # conservative prior count per bucket for a new service
     prior_weight: float = 30.0  # buckets over which the prior fades (floor on the expectation)
     profile_after: float = 30.0  # buckets of level history before profiles start learning
     level_alpha: float = 1.0 / 360.0  # slowest level step (about six hours of buckets)
@@ -84,6 +84,10 @@ class SeasonalBaseline(VectorModel):
     def expected(self, t: float) -> np.ndarray:
         """Expected count per full bucket at event time ``t`` (bucket mid-point is best)."""
         return self.cols["level"] * self.factor(t)
+
+    def young(self, buckets: float) -> np.ndarray:
+        """Services with fewer than ``buckets`` learned buckets (nothing to protect yet)."""
+        return self.cols["level_n"] < buckets
 
     def prior_floor(self) -> np.ndarray:
         """Conservative floor for young services: the prior level, fading with history."""
