@@ -136,6 +136,15 @@ def run_suite(seeds: int = 3, fleet_services: int = 50, fleet_days: float = 8.0,
     return rows
 
 
+def _json_ready(obj: object) -> object:
+    """NaN (no outage, no delay) becomes null so the file is strict JSON."""
+    if isinstance(obj, dict):
+        return {k: _json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_ready(v) for v in obj]
+    return None if isinstance(obj, float) and np.isnan(obj) else obj
+
+
 def markdown(rows: Sequence[dict]) -> str:
     """The rows as a markdown table (delays in seconds)."""
     head = ("| scenario | outages | found | recall | delay median | p90 | max "
@@ -160,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     meta = {"seeds": args.seeds, "partials_per_bucket": PARTIALS, "bucket_seconds": BUCKET,
             "warmup_days": WARMUP / DAY, "late_margin_seconds": 600}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"settings": meta, "rows": rows}, indent=2) + "\n")
+    args.out.write_text(json.dumps(_json_ready({"settings": meta, "rows": rows}), indent=2,
+                                       allow_nan=False) + "\n")
     print(markdown(rows))
     print(f"\nwritten to {args.out}")
 
