@@ -147,6 +147,7 @@ class KafkaBroker:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            "group.min.session.timeout.ms": "1000",  # tests detect a killed worker quickly
             "log.cleaner.backoff.ms": "1000", "log.segment.bytes": "16777216",
             "auto.create.topics.enable": "true",
         }

@@ -44,6 +44,16 @@ class KafkaCheckpoints:
         self._catch_up()
         return self._latest.get(key)
 
+    def position(self, key: str, topic: str, partition: int) -> int:
+        """Next offset of input (logical `topic`, `partition`) inside the latest checkpoint."""
+        from streams.pipeline import Pipeline
+
+        data = self.load(key)
+        if data is None:
+            return 0
+        pipe = Pipeline.restore(data, on_alert=_ignore, on_dead_letter=_ignore)
+        return pipe.positions.get((topic, partition), 0)
+
     def _catch_up(self) -> None:
         from kafka import TopicPartition
 
@@ -76,3 +86,7 @@ class KafkaCheckpoints:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+
+def _ignore(_: dict) -> None:
+    """Sink of a pipeline restored only to be read."""

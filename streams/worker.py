@@ -265,23 +265,41 @@ class Worker:
             self._idle_since = time.monotonic()
 
     def _idle_done(self) -> bool:
-        """Batch mode: idle long enough, and the broker confirms the end offsets were reached."""
+        """Batch mode: idle for `idle_exit`, and the whole group is done: the broker confirms
+        that this worker reached the end of its partitions and the checkpoints of the others
+        (a peer may have died: its partitions come here after the session timeout) did too."""
         limit = self.config.idle_exit
         if limit is None or self._idle_since is None:
             return False
         if time.monotonic() - self._idle_since < limit:
             return False
-        tps = [self._tp(t, p) for p, m in self.merges.items() for t in m.queues]
-        tps = [tp for tp in tps if tp in self._consumer.assignment()]
         try:
-            end = self._offsets.end_offsets(tps, timeout_ms=5000)
+            done = self._group_done()
         except Exception:  # noqa: BLE001 - broker unreachable: not known to be done
-            self._idle_since = None
-            return False
-        done = all(self._next.get(tp, 0) >= end[tp] for tp in tps)
+            done = False
         if not done:
             self._idle_since = None
         return done
+
+    def _group_done(self) -> bool:
+        from kafka import TopicPartition
+
+        assert self._checkpoints is not None
+        tps = [TopicPartition(topic, p) for topic in self._logical
+               for p in sorted(self._offsets.partitions_for_topic(topic) or ())]
+        end = self._offsets.end_offsets(tps, timeout_ms=5000)
+        if not any(end.values()):
+            return False  # nothing was ever published: a batch run waits for its data
+        mine = self._consumer.assignment()
+        for tp in tps:
+            if tp in mine:
+                pos = self._next.get(tp, 0)
+            else:
+                pos = self._checkpoints.position(state_key(self.config.group, tp.partition),
+                                                 self._logical[tp.topic], tp.partition)
+            if pos < end[tp]:
+                return False
+        return True
 
     # -- sinks --------------------------------------------------------------------------
     def _sinks(self, p: int) -> tuple[Callable[[dict], None], Callable[[dict], None]]:

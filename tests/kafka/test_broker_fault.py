@@ -21,7 +21,7 @@ def test_worker_survives_a_30s_broker_outage(kafka_broker: KafkaBroker):
         messages = scenario_messages()
         send(broker.bootstrap, topics, messages)
         worker = WorkerProc(broker.bootstrap, topics, "fault", checkpoint_every=0.3,
-                            idle_exit=4.0, max_poll_records=50)
+                            idle_exit=2.0, max_poll_records=200)
         seen = worker.wait_for(lambda d: d["event"] == "checkpoint"
                                and d["processed"] > len(messages) / 4)
         assert seen["processed"] < len(messages), "the broker must go down mid-run"
