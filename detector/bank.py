@@ -159,12 +159,15 @@ class DetectorBank:
         mu = self._mu(t_start + bs / 2)
         p_rep = self._counts.pvalue(x, mu, frac)
         p_err = np.ones(len(x)) if err is None else self._rates.pvalue(err, req)
-        if full:
-            self._cusum.update(t_start, (x - mu) / self._counts.sd(mu), x, mu)
+        sd = self._counts.sd(mu * frac)
+        if full:  # the CUSUM watches for the start of a change: not while an incident holds
+            self._cusum.update(t_start, (x - mu) / sd, x, mu, ~self._inc.live())
         stat = self._cusum.stat()
-        ev = fuse(p_rep, stat, p_err, self._fusion)
+        f = self._fusion
+        still = (x - mu * frac > f.z_calm * sd) & (x >= f.ratio_calm * mu * frac)
+        ev = fuse(p_rep, stat, p_err, f, still)
         onset = np.where(stat >= self._fusion.cusum_moderate, self._cusum.cols["onset"], np.nan)
-        moves = self._inc.advance(ev, x, t_start, float(t_end), onset, full=full)
+        moves = self._inc.advance(ev, x / frac, t_start, float(t_end), onset, full=full)
         out = self._emit(moves, ev, x, mu * frac, float(t_end), context or {})
         if full:
             self._learn(t_start + bs / 2, x, mu, err, req, moves)
@@ -186,7 +189,7 @@ class DetectorBank:
         if err is not None:
             rc = np.minimum(err, self._rates.cols["m"] + clip * self._rates.sd(req))
             self._rates.learn(np.where(np.isfinite(err), rc, np.nan), req, learn)
-        self._cusum.reset(moves.resolved)
+        self._cusum.reset(np.concatenate([moves.opened, moves.resolved]))
 
     # transitions --------------------------------------------------------------------------
     def _emit(self, moves: Moves, ev: Evidence, x: np.ndarray, mu: np.ndarray, t: float,

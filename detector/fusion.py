@@ -23,6 +23,8 @@ class FusionConfig:
     p_strong: float = 1e-7
     p_moderate: float = 1e-3
     p_calm: float = 1e-2  # an open incident stays open while any p-value is below this
+    z_calm: float = 2.33  # ... or while reports stay this many sd above expected
+    ratio_calm: float = 1.25  # ... and this multiple of it
     cusum_moderate: float = 0.5
 
 
@@ -43,8 +45,11 @@ def _neglog(p: np.ndarray) -> np.ndarray:
 
 
 def fuse(p_rep: np.ndarray, cusum: np.ndarray, p_err: np.ndarray,
-         cfg: FusionConfig | None = None) -> Evidence:
+         cfg: FusionConfig | None = None, rep_active: np.ndarray | None = None) -> Evidence:
     """Combine the per-signal evidence of every service.
+
+    ``rep_active`` (reports still above the calm band, ungated) keeps an open incident open;
+    without it the gated report p-value is compared with the calm level.
 
     >>> e = fuse(np.array([1e-9, 1e-4, 1e-4, 0.5]), np.array([0.0, 0.0, 0.0, 1.2]),
     ...          np.array([1.0, 1e-4, 1.0, 1.0]))
@@ -62,7 +67,7 @@ def fuse(p_rep: np.ndarray, cusum: np.ndarray, p_err: np.ndarray,
     p_min = np.minimum(np.minimum(p_rep, p_err), p_cusum)
     return Evidence(
         hot=hot, moderate=rep_m | err_m,
-        active=(p_rep < cfg.p_calm) | (p_err < cfg.p_calm),
+        active=(p_rep < cfg.p_calm if rep_active is None else rep_active) | (p_err < cfg.p_calm),
         score=_neglog(p_min), p_value=p_min, signals=signals,
     )
 

@@ -83,9 +83,17 @@ class IncidentMachine(VectorModel):
         """Services whose baselines must not learn (anything but ok)."""
         return self.cols["state"] != OK
 
+    def live(self) -> np.ndarray:
+        """Services with a confirmed or recovering incident."""
+        return self.cols["state"] >= CONFIRMED
+
     def advance(self, ev: Evidence, x: np.ndarray, t_start: float, t_end: float,
                 onset: np.ndarray, *, full: bool) -> Moves:
-        """Apply one bucket's evidence; return who opened, updated, resolved or shifted."""
+        """Apply one bucket's evidence; return who opened, updated, resolved or shifted.
+
+        ``x`` is the count rate per full bucket (a partial count divided by its fraction), so
+        that escalation compares like with like.
+        """
         c = self.cols
         st = c["state"].copy()
         opened = self._open(st, ev, x, t_start, t_end, onset)
