@@ -14,7 +14,9 @@ Per series, per point, *score before learning*:
 3. each statistic becomes a normal tail probability (``scipy.special.log_ndtr``, the log
    survival function behind ``scipy.stats.norm``); the surprise ``s = -log10(p)`` of the
    most extreme one, minus the surprise this series usually reaches (a per-series alarm
-   bar, in the spirit of the anomaly likelihood of Ahmad et al. 2017), is mapped to
+   bar, in the spirit of the anomaly likelihood of Ahmad et al. 2017: the EW mean plus
+   deviations of past surprises, and at least a fraction of the recent, decaying peak, so
+   a spike no larger than recent ones is not news), is mapped to
    ``s / (s + half)`` so that one corpus-wide threshold means the same on every series;
 4. after a point scores above ``alert``, the series is *refractory* for ``refractory``
    points (scores damped, CUSUM held at zero) and its slow baseline restarts as a running
@@ -36,7 +38,7 @@ import numpy as np
 from scipy.special import log_ndtr
 
 _STATE = ("n", "since", "level", "slow", "scale", "dscale", "vshort", "cpos", "cneg",
-          "quiet", "smean", "svar", "season", "visits")
+          "quiet", "smean", "svar", "peak", "season", "visits")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class RealValuedConfig:
     bar_alpha: float = 0.002   # EW weight of the surprise distribution (alarm bar)
     bar_k: float = 2.0         # bar = mean + bar_k * deviation of past surprises
     bar_floor: float = 0.5     # floor of that deviation, in log10 units
+    peak_frac: float = 0.4     # bar >= peak_frac * recent peak surprise (0 disables)
+    peak_halflife: float = 1000.0  # points for the recent peak to halve
     half: float = 6.0          # -log10(p) at which the score is 0.5
     alert: float = 0.7         # score that starts a refractory period
     refractory: int = 150      # points of damped scores after an alert
@@ -159,10 +163,13 @@ class RealValuedScorer:
         """Surprise this series usually reaches: its EW mean plus ``bar_k`` EW deviations.
 
         In the spirit of the anomaly likelihood of Ahmad et al. (2017): a series whose
-        residuals are often extreme (heavy tails, recurring spikes) must go further to alarm.
+        residuals are often extreme (heavy tails, recurring spikes) must go further to alarm;
+        the bar is also at least ``peak_frac`` of the recent peak surprise (half-life
+        ``peak_halflife`` points).
         """
         cfg = self.config
-        return self._smean + cfg.bar_k * np.maximum(np.sqrt(self._svar), cfg.bar_floor)
+        usual = self._smean + cfg.bar_k * np.maximum(np.sqrt(self._svar), cfg.bar_floor)
+        return np.maximum(usual, cfg.peak_frac * self._peak)
 
     def _learn_bar(self, seen: np.ndarray) -> None:
         """Learn the surprise distribution outside refractory periods, after warm-up."""
@@ -174,6 +181,9 @@ class RealValuedScorer:
         d = s - self._smean
         self._smean += a * d
         self._svar = (1.0 - a) * (self._svar + a * d * d)
+        decay = np.where(seen, 0.5 ** (1.0 / cfg.peak_halflife), 1.0)
+        self._peak = np.where(seen & (self._n >= cfg.warmup),
+                              np.maximum(self._peak * decay, self._surprise), self._peak)
 
     def _learn(self, y: np.ndarray, seen: np.ndarray, slot: np.ndarray,
                scores: np.ndarray) -> None:
