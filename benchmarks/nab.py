@@ -106,6 +106,18 @@ def score(corpus: Sequence[Series], scores: Sequence[np.ndarray]) -> dict[str, d
     return nab_scoring.score_corpus(c)
 
 
+def per_file(corpus: Sequence[Series], scores: Sequence[np.ndarray], threshold: float,
+             profile: str = "standard") -> dict[str, float]:
+    """Raw contribution of each file at the corpus-wide threshold (to see where points go)."""
+    out = {}
+    for s, sc in zip(corpus, scores, strict=True):
+        c = nab_scoring.Corpus()
+        c.add(s.key, s.timestamps, np.round(sc, 6), s.windows)
+        thresholds, totals = nab_scoring.sweep(c, nab_scoring.PROFILES[profile])
+        out[s.key] = round(float(totals[np.flatnonzero(thresholds >= threshold)[-1]]), 4)
+    return out
+
+
 def evaluate(corpus: Sequence[Series], detector: str, fn: ScoreFn,
              out: Path | None = None) -> dict:
     """Run one detector over the corpus, optionally write results, and score it."""
@@ -116,9 +128,11 @@ def evaluate(corpus: Sequence[Series], detector: str, fn: ScoreFn,
         for s, sc in zip(corpus, scores, strict=True):
             write_results(out, detector, s, sc)
     points = sum(len(s.values) for s in corpus)
+    profiles = score(corpus, scores)
     return {"detector": detector, "files": len(corpus), "points": points,
             "seconds": seconds, "points_per_second": points / max(seconds, 1e-9),
-            "profiles": score(corpus, scores)}
+            "profiles": profiles,
+            "standard_raw_per_file": per_file(corpus, scores, profiles["standard"]["threshold"])}
 
 
 def main(argv: Sequence[str] | None = None) -> dict:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from benchmarks import nab
 
@@ -47,7 +48,10 @@ def test_runner_writes_nab_results_and_prints_three_scores(tmp_path: Path, capsy
     for profile in ("standard", "reward_low_FP_rate", "reward_low_FN_rate"):
         assert profile in printed
         assert result["profiles"][profile]["score"] > 50.0  # both shifts found early
-    assert json.loads(summary.read_text())["files"] == 2
+    saved = json.loads(summary.read_text())
+    assert saved["files"] == 2
+    raw = sum(saved["standard_raw_per_file"].values())  # files add up to the corpus score
+    assert raw == pytest.approx(result["profiles"]["standard"]["raw"], abs=1e-3)
     path = out / "outage_radar" / "realTweets" / "outage_radar_b.csv"
     with path.open() as fh:
         rows = list(csv.DictReader(fh))
