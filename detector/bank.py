@@ -119,8 +119,9 @@ class DetectorBank:
         return sum(m.cols.nbytes_per_service() for m in self._models().values())
 
     # scoring ------------------------------------------------------------------------------
-    def _mu(self, t_mid: float) -> np.ndarray:
-        return np.maximum(self._seasonal.expected(t_mid), self._seasonal.prior_floor())
+    def _mu(self, t_mid: float, f: np.ndarray | None = None) -> np.ndarray:
+        f = self._seasonal.factor(t_mid) if f is None else f
+        return np.maximum(self._seasonal.cols["level"] * f, self._seasonal.prior_floor())
 
     def _upper(self, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
         c = self.config.counts
@@ -156,36 +157,39 @@ class DetectorBank:
         frac = float(min(max(fraction, 1e-3), 1.0))
         bs = self.config.bucket_seconds
         t_start = float(t_end) - frac * bs
-        mu = self._mu(t_start + bs / 2)
-        p_rep = self._counts.pvalue(x, mu, frac)
+        f = self._seasonal.factor(t_start + bs / 2)
+        mu, k = self._mu(0.0, f), self._counts.dispersion()
+        sd = self._counts.sd(mu * frac, k)
+        p_rep = self._counts.pvalue(x, mu, frac, k, sd)
         p_err = np.ones(len(x)) if err is None else self._rates.pvalue(err, req)
-        sd = self._counts.sd(mu * frac)
         if full:  # the CUSUM watches for the start of a change: not while an incident holds
-            self._cusum.update(t_start, (x - mu) / sd, x, mu, ~self._inc.live())
+            live = self._inc.live()
+            self._cusum.update(t_start, (x - mu) / sd, x, mu, live if live.any() else None)
         stat = self._cusum.stat()
-        f = self._fusion
-        still = (x - mu * frac > f.z_calm * sd) & (x >= f.ratio_calm * mu * frac)
-        ev = fuse(p_rep, stat, p_err, f, still)
-        onset = np.where(stat >= self._fusion.cusum_moderate, self._cusum.cols["onset"], np.nan)
+        fc = self._fusion
+        still = (x - mu * frac > fc.z_calm * sd) & (x >= fc.ratio_calm * mu * frac)
+        ev = fuse(p_rep, stat, p_err, fc, still)
+        onset = np.where(stat >= fc.cusum_moderate, self._cusum.cols["onset"], np.nan)
         moves = self._inc.advance(ev, x / frac, t_start, float(t_end), onset, full=full)
         out = self._emit(moves, ev, x, mu * frac, float(t_end), context or {})
         if full:
-            self._learn(t_start + bs / 2, x, mu, err, req, moves)
+            self._learn(t_start + bs / 2, x, mu, err, req, moves, (f, k, sd))
         lt = self._latest.cols
         lt["t"], lt["obs"], lt["mu"], lt["score"] = float(t_end), x, mu * frac, ev.score
         return out
 
     def _learn(self, t_mid: float, x: np.ndarray, mu: np.ndarray, err: np.ndarray | None,
-               req: np.ndarray | None, moves: Moves) -> None:
+               req: np.ndarray | None, moves: Moves, fks: tuple[np.ndarray, ...]) -> None:
         """Learn a full bucket where no incident holds; clipped so outliers cannot drag it."""
+        f, _, sd = fks
         learn = ~self._inc.in_incident() | self._seasonal.young(self.config.young_buckets)
         clip = self.config.learn_clip_sd
-        xc = np.minimum(x, mu + clip * self._counts.sd(mu))
+        xc = np.minimum(x, mu + clip * sd)
         self._counts.learn(xc, mu, learn)
-        self._seasonal.learn(t_mid, xc, learn)
+        self._seasonal.learn(t_mid, xc, learn, f)
         if moves.accepted.size:
             self._seasonal.accept_new_normal(moves.accepted)
-        self._seasonal.track_shadow(t_mid, x, self._inc.cols["state"] >= CONFIRMED)
+        self._seasonal.track_shadow(t_mid, x, self._inc.live(), f)
         if err is not None:
             rc = np.minimum(err, self._rates.cols["m"] + clip * self._rates.sd(req))
             self._rates.learn(np.where(np.isfinite(err), rc, np.nan), req, learn)

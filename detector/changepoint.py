@@ -52,16 +52,18 @@ class Cusum(VectorModel):
                mask: np.ndarray | None = None) -> None:
         """Accumulate the standardised residuals ``z`` of the bucket starting at ``t_start``."""
         c, cfg = self.cols, self.config
-        m = np.ones(len(c), bool) if mask is None else mask
         zc = np.clip(z, -cfg.clip, cfg.clip)
-        hi = np.minimum(np.maximum(0.0, c["s_hi"] + zc - cfg.drift), cfg.cap)
-        lo = np.minimum(np.maximum(0.0, c["s_lo"] - zc - cfg.drift), cfg.cap)
-        rising = m & (c["s_hi"] <= 0) & (hi > 0)
-        c["onset"][rising] = t_start
-        c["s_hi"][m], c["s_lo"][m] = hi[m], lo[m]
-        c["onset"][m & (hi <= 0)] = np.nan
-        c["fx"][m] += cfg.fast_alpha * (x[m] - c["fx"][m])
-        c["fmu"][m] += cfg.fast_alpha * (mu[m] - c["fmu"][m])
+        old_hi, old_lo = c["s_hi"], c["s_lo"]
+        hi = np.clip(old_hi + zc - cfg.drift, 0.0, cfg.cap)
+        lo = np.clip(old_lo - zc - cfg.drift, 0.0, cfg.cap)
+        a = cfg.fast_alpha if mask is None else cfg.fast_alpha * mask
+        if mask is not None:
+            hi, lo = np.where(mask, hi, old_hi), np.where(mask, lo, old_lo)
+        onset = c["onset"]
+        c["onset"] = np.where(hi <= 0, np.nan, np.where(old_hi <= 0, t_start, onset))
+        c["s_hi"], c["s_lo"] = hi, lo
+        c["fx"] += a * (x - c["fx"])
+        c["fmu"] += a * (mu - c["fmu"])
 
     def gate(self) -> np.ndarray:
         """Whether the recent excess is large enough, in ratio and in counts, to matter."""

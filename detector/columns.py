@@ -50,7 +50,11 @@ class Columns:
         return self._data[name][..., : self._n]
 
     def __setitem__(self, name: str, value: np.ndarray) -> None:
-        self._data[name][..., : self._n] = value
+        base = self._data[name]
+        if (isinstance(value, np.ndarray) and value.base is base
+                and value.shape[-1] == self._n and value.ctypes.data == base.ctypes.data):
+            return  # an in-place update (``c[name] += ...``) already wrote into the column
+        base[..., : self._n] = value
 
     def resize(self, n: int) -> None:
         """Grow to ``n`` services (new ones get their fill values); never shrinks."""

@@ -71,21 +71,27 @@ class NegBinTest(VectorModel):
         w = c["k_n"] / (c["k_n"] + cfg.k_warm)
         return np.clip(w * est + (1 - w) * cfg.k_prior, cfg.k_min, cfg.k_max)
 
-    def sd(self, mu: np.ndarray) -> np.ndarray:
-        """Standard deviation of a full bucket around ``mu``."""
-        return np.sqrt(mu + self.dispersion() * mu * mu)
+    def sd(self, mu: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+        """Standard deviation of a bucket around ``mu`` (``k``: a precomputed dispersion)."""
+        k = self.dispersion() if k is None else k
+        return np.sqrt(mu + k * mu * mu)
 
     def gates(self, x: np.ndarray, mu: np.ndarray, fraction: float = 1.0) -> np.ndarray:
         """Minimum-count and minimum-ratio gates (the count gate scales with the fraction)."""
         cfg = self.config
         return (x >= cfg.min_count * max(fraction, 0.5)) & (x >= cfg.min_ratio * mu)
 
-    def pvalue(self, x: np.ndarray, mu: np.ndarray, fraction: float = 1.0) -> np.ndarray:
-        """Upper-tail p-value of ``x`` given full-bucket mean ``mu``; 1.0 where gated out."""
-        k = self.dispersion()
+    def pvalue(self, x: np.ndarray, mu: np.ndarray, fraction: float = 1.0,
+               k: np.ndarray | None = None, sd: np.ndarray | None = None) -> np.ndarray:
+        """Upper-tail p-value of ``x`` given full-bucket mean ``mu``; 1.0 where gated out.
+
+        ``k`` and ``sd`` (of the partial bucket) may be passed when the caller has them.
+        """
+        k = self.dispersion() if k is None else k
         m = mu * fraction
-        z = (x - m) / np.sqrt(m + k * m * m + 1e-12)
-        cand = np.flatnonzero(self.gates(x, m, fraction) & (z > self.config.prefilter_z))
+        sd = np.sqrt(m + k * m * m) if sd is None else sd
+        pre = x - m > self.config.prefilter_z * sd
+        cand = np.flatnonzero(pre & self.gates(x, m, fraction))
         p = np.ones_like(x, dtype=float)
         if cand.size:
             p[cand] = nb_sf(x[cand], m[cand], k[cand])

@@ -94,10 +94,14 @@ class SeasonalBaseline(VectorModel):
         cfg = self.config
         return cfg.prior_level * cfg.prior_weight / (cfg.prior_weight + self.cols["level_n"])
 
-    def learn(self, t: float, x: np.ndarray, mask: np.ndarray) -> None:
-        """Learn counts ``x`` of the bucket at ``t`` where ``mask`` (already clipped by caller)."""
+    def learn(self, t: float, x: np.ndarray, mask: np.ndarray,
+              f: np.ndarray | None = None) -> None:
+        """Learn counts ``x`` of the bucket at ``t`` where ``mask`` (clipped by the caller).
+
+        ``f`` is `factor(t)` when the caller already has it.
+        """
         c, cfg = self.cols, self.config
-        f = self.factor(t)
+        f = self.factor(t) if f is None else f
         self._renormalise(t)
         level = c["level"]
         a = np.where(mask, np.maximum(1.0 / (c["level_n"] + 1.0), cfg.level_alpha), 0.0)
@@ -116,25 +120,30 @@ class SeasonalBaseline(VectorModel):
         i0, i1, w = slots
         prof, n = c[name], c[count]
         cur = (1 - w) * prof[i0] + w * prof[i1]
-        err = np.clip(ratio - cur, -50.0, 50.0)
+        err = np.clip(ratio - cur, -50.0, 50.0) * mask
         for i, wi in ((i0, 1 - w), (i1, w)):
             a = np.maximum(1.0 / (n[i] + self.config.slot_prior), floor) * wi
-            prof[i] += np.where(mask, a * err, 0.0).astype(np.float32)
-            n[i] += np.where(mask, wi, 0.0).astype(np.float32)
+            prof[i] += a * err
+            n[i] += wi * mask
         np.maximum(prof[i0], 1e-3, out=prof[i0])
         np.maximum(prof[i1], 1e-3, out=prof[i1])
 
     def _renormalise(self, t: float) -> None:
-        """Keep the hour-of-day profile at mean 1 (scale lives in the level); once per hour."""
-        hour = int(t // 3600)
+        """Keep the hour-of-day profile at mean 1 (scale lives in the level).
+
+        Done when a new six-hour period starts (``_hour`` holds its first hour), in place.
+        """
+        hour = int(t // 21600) * 6
         if hour == self._hour:
             return
         self._hour = hour
         c = self.cols
         m = c["hod"].mean(axis=0, dtype=np.float64)
-        c["level"][:] *= m
-        c["hod"][:] = (c["hod"] / m).astype(np.float32)
-        c["how"][:] = (c["how"] / m).astype(np.float32)
+        level, hod, how = c["level"], c["hod"], c["how"]
+        np.multiply(level, m, out=level)
+        inv = (1.0 / m).astype(np.float32)
+        np.multiply(hod, inv, out=hod)
+        np.multiply(how, inv, out=how)
 
     def export(self, prefix: str) -> dict[str, np.ndarray]:
         out = super().export(prefix)
@@ -145,13 +154,18 @@ class SeasonalBaseline(VectorModel):
         super().load(arrays, prefix, n)
         self._hour = int(arrays[prefix + "_hour"])
 
-    def track_shadow(self, t: float, x: np.ndarray, mask: np.ndarray) -> None:
+    def track_shadow(self, t: float, x: np.ndarray, mask: np.ndarray,
+                     f: np.ndarray | None = None) -> None:
         """EWMA of the deseasonalised level while an incident holds (``mask``)."""
         sh = self.cols["shadow"]
-        fresh = mask & (sh <= 0)
-        sh[fresh] = self.cols["level"][fresh]
-        sh += np.where(mask, self.config.shadow_alpha * (x / self.factor(t) - sh), 0.0)
-        sh[~mask] = 0.0
+        idx = np.flatnonzero(mask | (sh != 0))
+        if idx.size == 0:
+            return
+        m, s = mask[idx], sh[idx]
+        s = np.where(m & (s <= 0), self.cols["level"][idx], s)
+        fi = (self.factor(t) if f is None else f)[idx]
+        s = np.where(m, s + self.config.shadow_alpha * (x[idx] / fi - s), 0.0)
+        sh[idx] = s
 
     def accept_new_normal(self, idx: np.ndarray) -> None:
         """Adopt the level seen during a confirmed persistent shift for services ``idx``."""
