@@ -71,14 +71,24 @@ def alert_out(row: Mapping[str, Any]) -> AlertOut:
 
 
 def incident_out(row: Mapping[str, Any], history: list[Mapping[str, Any]],
-                 with_history: bool = False) -> IncidentOut:
-    """Latest alert plus first detection and peak (highest observed) taken from its history."""
+                 buckets: list[Mapping[str, Any]] = (), with_history: bool = False
+                 ) -> IncidentOut:
+    """Latest alert plus first detection and peak: the fullest closed bucket the incident
+    spans (alerts from partial buckets count only part of one), else its largest alert."""
     out = IncidentOut.model_validate(_clean(row))
     alerts = [alert_out(h) for h in history] or [alert_out(row)]
-    top = max(alerts, key=lambda a: (a.observed or 0.0, a.score or 0.0))
     out.opened_at, out.alerts = alerts[0].detected_at, len(history)
-    out.peak = Peak(at=top.detected_at, observed=top.observed, expected=top.expected,
-                    upper=top.upper, score=top.score)
+    score = max((a.score for a in alerts if a.score is not None), default=None)
+    full = [b for b in buckets if finite(b.get("observed")) is not None]
+    if full:
+        top = max(full, key=lambda b: b["observed"])
+        out.peak = Peak(at=when(top["t"]), observed=finite(top["observed"]),
+                        expected=finite(top.get("expected")), upper=finite(top.get("upper")),
+                        score=score)
+    else:
+        a = max(alerts, key=lambda a: a.observed or 0.0)
+        out.peak = Peak(at=a.detected_at, observed=a.observed, expected=a.expected,
+                        upper=a.upper, score=score)
     if with_history:
         out.history = alerts
     return out

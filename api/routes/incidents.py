@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from api.deps import RuntimeDep
 from api.runtime import Runtime
 from api.schemas import IncidentOut, Problem
-from api.views import incident_out
+from api.views import epoch, incident_out, when
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -27,7 +27,7 @@ def list_incidents(
         rows = [r for r in rows if r["status"] != "resolved"]
     elif status is not None:
         rows = [r for r in rows if r["status"] == status]
-    return [incident_out(r, _history(rt, r["incident_id"])) for r in rows[:limit]]
+    return [_incident(rt, rt.store.incident(r["incident_id"]) or r) for r in rows[:limit]]
 
 
 @router.get("/{incident_id}", response_model=IncidentOut,
@@ -37,9 +37,11 @@ def get_incident(incident_id: str, rt: RuntimeDep) -> IncidentOut:
     row = rt.store.incident(incident_id)
     if row is None:
         raise HTTPException(404, f"unknown incident {incident_id!r}")
-    return incident_out(row, row.get("history", []), with_history=True)
+    return _incident(rt, row, with_history=True)
 
 
-def _history(rt: Runtime, incident_id: str) -> list[dict]:
-    row = rt.store.incident(incident_id)
-    return [] if row is None else row.get("history", [])
+def _incident(rt: Runtime, row: dict, with_history: bool = False) -> IncidentOut:
+    """The incident with its peak taken from the closed buckets it spans."""
+    lo, hi = epoch(when(row["started_at"])), epoch(when(row.get("resolved_at")))
+    buckets = rt.store.series(row["service"], lo, hi)
+    return incident_out(row, row.get("history", []), buckets, with_history)

@@ -17,7 +17,7 @@ T0 = 1_770_148_800.0  # 2026-02-03T20:00:00Z
 
 ALERT = {
     "alert_id": "a1", "incident_id": "inc-1", "service": "chatgpt", "status": "open",
-    "started_at": "2026-02-03T20:03:00Z", "detected_at": "2026-02-03T20:03:00Z",
+    "started_at": "2026-02-03T20:01:00Z", "detected_at": "2026-02-03T20:01:10Z",
     "resolved_at": None, "observed": 2464.0, "expected": 31.5, "upper": 55.0, "score": 41.2,
     "signals": ["reports"], "sources": ["downdetector"], "top_categories": ["login"],
     "top_regions": ["FR"], "related": ["chatgpt-api"],
@@ -25,17 +25,18 @@ ALERT = {
 
 
 def filled_store() -> Store:
-    """Two services, three buckets, one incident opened then resolved (exact values)."""
+    """Two services, three buckets (series t = bucket end), one incident opened in the
+    second bucket then resolved (exact values)."""
     store = Store(":memory:")
     names = ["chatgpt", "sora"]
     for k, obs in enumerate([30.0, 2464.0, 40.0]):
         state = "incident" if k == 1 else "ok"
         store.write_bucket(T0 + 60 * (k + 1), names, [obs, 3.0], [31.5, 4.0],
                            [55.0, float("nan")], [float("nan"), 0.01], [state, "ok"])
-    store.write_alert(ALERT, T0 + 180, T0 + 180)
+    store.write_alert(ALERT, T0 + 60, T0 + 70)
     resolved = dict(ALERT, alert_id="a2", status="resolved", observed=40.0,
                     resolved_at="2026-02-03T20:04:00Z", detected_at="2026-02-03T20:04:00Z")
-    store.write_alert(resolved, T0 + 180, T0 + 240)
+    store.write_alert(resolved, T0 + 60, T0 + 240)
     store.commit()
     return store
 

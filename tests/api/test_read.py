@@ -14,8 +14,8 @@ CHATGPT = {"id": "chatgpt", "state": "ok", "t": "2026-02-03T20:03:00Z", "observe
            "incident_id": None, "open_incidents": 0}
 RESOLVED = dict(ALERT, alert_id="a2", status="resolved", observed=40.0,
                 resolved_at="2026-02-03T20:04:00Z", detected_at="2026-02-03T20:04:00Z")
-SUMMARY = {"opened_at": "2026-02-03T20:03:00Z", "alerts": 2,
-           "peak": {"at": "2026-02-03T20:03:00Z", "observed": 2464.0, "expected": 31.5,
+SUMMARY = {"opened_at": "2026-02-03T20:01:10Z", "alerts": 2,  # peak: bucket ending 20:02
+           "peak": {"at": "2026-02-03T20:02:00Z", "observed": 2464.0, "expected": 31.5,
                     "upper": 55.0, "score": 41.2}}
 
 
