@@ -90,8 +90,8 @@ class NegBinTest(VectorModel):
         k = self.dispersion() if k is None else k
         m = mu * fraction
         sd = np.sqrt(m + k * m * m) if sd is None else sd
-        pre = x - m > self.config.prefilter_z * sd
-        cand = np.flatnonzero(pre & self.gates(x, m, fraction))
+        pre = np.flatnonzero(x - m > self.config.prefilter_z * sd)
+        cand = pre[self.gates(x[pre], m[pre], fraction)]
         p = np.ones_like(x, dtype=float)
         if cand.size:
             p[cand] = nb_sf(x[cand], m[cand], k[cand])

@@ -63,12 +63,16 @@ def fuse(p_rep: np.ndarray, cusum: np.ndarray, p_err: np.ndarray,
     rep_m = spike_m | change_m
     hot = spike_s | change_s | err_s | (rep_m & err_m)
     signals = (SPIKE * spike_m + CHANGE * change_m + ERRORS * err_m).astype(np.int64)
-    p_cusum = np.power(cfg.p_strong, np.minimum(cusum, 10.0))
-    p_min = np.minimum(np.minimum(p_rep, p_err), p_cusum)
+    p_min = np.minimum(p_rep, p_err)
+    up = np.flatnonzero(cusum > 0)  # the CUSUM statistic maps to p_strong ** stat
+    p_min[up] = np.minimum(p_min[up], np.power(cfg.p_strong, np.minimum(cusum[up], 10.0)))
+    score = np.zeros_like(p_min)
+    low = np.flatnonzero(p_min < 1.0)
+    score[low] = _neglog(p_min[low])
     return Evidence(
         hot=hot, moderate=rep_m | err_m,
         active=(p_rep < cfg.p_calm if rep_active is None else rep_active) | (p_err < cfg.p_calm),
-        score=_neglog(p_min), p_value=p_min, signals=signals,
+        score=score, p_value=p_min, signals=signals,
     )
 
 
