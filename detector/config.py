@@ -17,6 +17,11 @@ class BankConfig:
     """Hyperparameters shared by every service of a bank (one configuration for all).
 
     ``p_open`` is the strong single-signal level; the nested configs hold the rest.
+
+    >>> from dataclasses import replace
+    >>> cfg = BankConfig(bucket_seconds=30, p_open=1e-8)
+    >>> cfg.fusion_config().p_strong, replace(cfg.counts, min_count=5).min_ratio
+    (1e-08, 2.0)
     """
 
     bucket_seconds: float = 60.0
