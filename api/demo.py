@@ -46,7 +46,7 @@ def scenario(seed: int = 7) -> Any:
     day = t0 + DAY
     P = g.Profile
     profiles = [
-        P("chatgpt", base=20, peak_hour=20, wander=0.05, requests=20_000),
+        P("chatgpt", base=20, peak_hour=20, wander=0.05, dispersion=0.01, requests=20_000),
         P("chatgpt-api", base=8, peak_hour=16, requests=50_000), P("sora", base=4),
         P("codex", base=2, peak_hour=15), P("gemini", base=6, peak_hour=18),
         P("claude", base=10, peak_hour=17), P("copilot", base=5, peak_hour=14),
