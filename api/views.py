@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from detector import ServiceStatus
 
 ALERT_FIELDS = tuple(AlertOut.model_fields)
+EXPLAINERS = ("signals", "sources", "top_categories", "top_regions", "related")
 
 
 def finite(x: Any) -> float | None:
@@ -78,6 +79,9 @@ def incident_out(row: Mapping[str, Any], history: list[Mapping[str, Any]],
     out = IncidentOut.model_validate(_clean(row))
     alerts = [alert_out(h) for h in history] or [alert_out(row)]
     out.opened_at, out.alerts = alerts[0].detected_at, len(history)
+    for name in EXPLAINERS:  # a calm "resolved" alert may explain nothing: keep the last words
+        if not getattr(out, name):
+            setattr(out, name, next((v for a in reversed(alerts) if (v := getattr(a, name))), []))
     score = max((a.score for a in alerts if a.score is not None), default=None)
     full = [b for b in buckets if finite(b.get("observed")) is not None]
     if full:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ALERT
+from api.runtime import Runtime
+from tests.api.conftest import ALERT, T0, filled_store
 
 SORA = {"id": "sora", "state": "ok", "t": "2026-02-03T20:03:00Z", "observed": 3.0,
         "expected": 4.0, "upper": None, "score": None, "error_rate": 0.01,
@@ -86,3 +87,17 @@ def test_read_side_does_not_mutate_the_bank(make_client) -> None:
                  "/metrics", "/healthz", "/alerts/stream?limit=1&timeout=0.1"):
         assert client.get(path).status_code == 200, path
     assert runtime.pipeline.snapshot() == before
+
+
+def test_a_calm_resolved_alert_keeps_the_incidents_explanation(make_client) -> None:
+    store = filled_store()
+    opened = dict(ALERT, incident_id="inc-2", alert_id="b1", service="sora")
+    calm = dict(opened, alert_id="b2", status="resolved", top_categories=[], top_regions=[],
+                signals=[], resolved_at="2026-02-03T20:05:00Z")
+    store.write_alert(opened, T0 + 60, T0 + 70)
+    store.write_alert(calm, T0 + 60, T0 + 300)
+    client = make_client(Runtime(store=store))
+    body = client.get("/incidents/inc-2").json()
+    assert (body["status"], body["top_categories"], body["top_regions"], body["signals"]) == (
+        "resolved", ["login"], ["FR"], ["reports"])
+    assert body["history"][1]["top_categories"] == []  # the history itself is untouched
