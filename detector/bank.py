@@ -105,8 +105,15 @@ class DetectorBank:
         return i
 
     def ensure(self, names: Sequence[str]) -> np.ndarray:
-        """Indices of ``names``, registering the new ones."""
-        return np.array([self.add_service(n) for n in names], dtype=np.int64)
+        """Indices of ``names``, registering the new ones (models grow once per call)."""
+        index = self._index
+        for n in names:
+            if n not in index:
+                index[n] = len(self._names)
+                self._names.append(n)
+        for model in self._models().values():
+            model.grow(len(self._names))
+        return np.array([index[n] for n in names], dtype=np.int64)
 
     def index(self, name: str) -> int:
         try:
