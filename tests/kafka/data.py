@@ -112,3 +112,27 @@ def same_state(a: Pipeline, b: Pipeline) -> bool:
     a record lost or processed twice shows here even when no alert changes."""
     return (a.counters.as_dict() == b.counters.as_dict() and a.positions == b.positions
             and a.bank.status() == b.bank.status())
+
+
+def run_worker(worker, timeout: float = 240.0) -> None:
+    """Run a batch-mode `Worker` in a thread; fail with its counters if it does not finish."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            worker.run()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        state = worker.counters()
+        worker.stop()
+        thread.join(60)
+        raise AssertionError(f"worker did not finish in {timeout:.0f}s: {state}")
+    if errors:
+        raise errors[0]

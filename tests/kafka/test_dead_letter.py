@@ -12,6 +12,7 @@ from tests.kafka.data import (
     by_service,
     published_alerts,
     read_inputs,
+    run_worker,
     scenario_messages,
     send,
     straight_run,
@@ -42,7 +43,7 @@ def test_bad_messages_go_to_dead_letter_and_the_pipeline_keeps_going(bootstrap, 
     inputs = read_inputs(bootstrap, topics)
 
     worker = Worker(WorkerConfig(bootstrap, "dl", topics, checkpoint_every=1.0, idle_exit=2.0))
-    worker.run()
+    run_worker(worker)
 
     dead = [json.loads(m.value) for m in read_topic(bootstrap, topics.dead_letter)]
     assert sorted(d["reason"] for d in dead) == sorted(reason for *_, reason in BAD)

@@ -9,7 +9,7 @@ import time
 
 from streams import kafka_io
 from streams.worker import Worker, WorkerConfig
-from tests.kafka.data import published_alerts, scenario_messages
+from tests.kafka.data import published_alerts, run_worker, scenario_messages
 from tests.kafka.procs import ROOT
 
 
@@ -37,7 +37,7 @@ def test_replay_to_kafka_then_worker_matches_direct_replay(bootstrap, tmp_path):
     published = kafka_io.publish(kafka_io.file_messages(path), bootstrap, topics)
     assert sum(published.values()) == len(lines)
     worker = Worker(WorkerConfig(bootstrap, "pub", topics, checkpoint_every=1.0, idle_exit=2.0))
-    worker.run()
+    run_worker(worker)
     got = [a["alert_id"] for a in published_alerts(bootstrap, topics.alerts)]
     assert got == want
     assert worker.summary["dead_letter"] == {"not json": 1}
