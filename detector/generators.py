@@ -326,7 +326,12 @@ REFERENCES = ("spike", "plateau", "ramp", "recovery", "tiny", "related", "spamme
 
 def reference(name: str, seed: int = 0, warmup_days: float = 2.0,
               bucket_seconds: float = 60.0, after_hours: float = 2.0) -> Scenario:
-    """A reference scenario with `warmup_days` of normal history before its incident day."""
+    """A reference scenario with `warmup_days` of normal history before its incident day.
+
+    >>> sc = reference("spike", seed=0)
+    >>> sc.services, [o.peak for o in sc.outages], round(sc.days, 2)
+    (('chatgpt', 'chatgpt-api'), [2464.0, 300.0], 2.96)
+    """
     profiles, outages, spam = _reference_truth(name)
     return _framed(name, profiles, outages, spam, seed, warmup_days, bucket_seconds,
                    after_hours)
