@@ -107,22 +107,26 @@ class SeasonalBaseline(VectorModel):
         a = np.where(mask, np.maximum(1.0 / (c["level_n"] + 1.0), cfg.level_alpha), 0.0)
         level += a * (x / f - level)
         c["level_n"][mask] += 1.0
-        ratio = np.where(level > 1e-9, x / np.maximum(level, 1e-9), 1.0)
-        mask = mask & (c["level_n"] >= cfg.profile_after)
+        ratio = (x / np.maximum(level, 1e-9)).astype(np.float32)  # profiles are float32
+        mask = (mask & (c["level_n"] >= cfg.profile_after)).astype(np.float32)
         self._learn_profile("hod", "hod_n", _interp(t, HOURS_DAY), ratio, mask, cfg.slot_alpha)
         self._learn_profile("how", "how_n", _interp(t, HOURS_WEEK, _MONDAY_OFFSET_H), ratio,
                             mask, cfg.week_alpha)
 
     def _learn_profile(self, name: str, count: str, slots: tuple[int, int, float],
                        ratio: np.ndarray, mask: np.ndarray, floor: float) -> None:
-        """Move the two neighbouring slots towards ``ratio`` in proportion to their weight."""
+        """Move the two neighbouring slots towards ``ratio`` in proportion to their weight.
+
+        ``ratio`` and ``mask`` (0/1) are float32 like the profiles, to avoid conversions.
+        """
         c = self.cols
         i0, i1, w = slots
         prof, n = c[name], c[count]
-        cur = (1 - w) * prof[i0] + w * prof[i1]
+        cur = np.float32(1 - w) * prof[i0] + np.float32(w) * prof[i1]
         err = np.clip(ratio - cur, -50.0, 50.0) * mask
-        for i, wi in ((i0, 1 - w), (i1, w)):
-            a = np.maximum(1.0 / (n[i] + self.config.slot_prior), floor) * wi
+        for i, wi in ((i0, np.float32(1 - w)), (i1, np.float32(w))):
+            a = np.maximum(np.float32(1.0) / (n[i] + np.float32(self.config.slot_prior)),
+                           np.float32(floor)) * wi
             prof[i] += a * err
             n[i] += wi * mask
         np.maximum(prof[i0], 1e-3, out=prof[i0])
