@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
@@ -126,13 +127,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS)
+    argv = sys.argv[1:] if argv is None else argv
     args = ap.parse_args(argv)
     shapes = {"single_count1": single_events, "preaggregated": aggregated_events}
     with KafkaBroker() as broker:
         cases = [run_case(broker.bootstrap, name, make(args.services, args.messages, args.seed),
                           args.repeat) for name, make in shapes.items()]
     result = {"benchmark": "e2e_kafka", "kafka": f"kafka_2.13 {KAFKA_VERSION} (KRaft, 1 node)",
-              "command": "python -m benchmarks.e2e_kafka " + " ".join(argv or []),
+              "command": " ".join(["python -m benchmarks.e2e_kafka", *argv]),
               "python": platform.python_version(), "cpus": os.cpu_count(),
               "load_avg_1m_at_end": round(os.getloadavg()[0], 2), "cases": cases}
     args.out.parent.mkdir(parents=True, exist_ok=True)
