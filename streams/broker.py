@@ -9,6 +9,7 @@ the broker-fault test needs. `python -m streams.broker` starts one until Ctrl-C.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import os
 import shutil
@@ -249,11 +250,17 @@ class KafkaBroker:
         self.stop()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Start a broker for local use, print its bootstrap address and run until Ctrl-C."""
+    parser = argparse.ArgumentParser(
+        prog="python -m streams.broker",
+        description=f"Run a local single-node Apache Kafka {KAFKA_VERSION} broker (KRaft) "
+                    "until Ctrl-C; prints its bootstrap address.")
+    parser.add_argument("port", nargs="?", type=int, default=None,
+                        help="loopback port for clients (default: a free one)")
+    args = parser.parse_args(argv)
     try:
-        broker = KafkaBroker(port=int(sys.argv[1]) if len(sys.argv) > 1 else None,
-                             log_level="INFO").start()
+        broker = KafkaBroker(port=args.port, log_level="INFO").start()
     except BrokerError as exc:
         sys.exit(f"outage-radar broker: {exc}")
     print(broker.bootstrap, flush=True)
