@@ -37,6 +37,11 @@ class Columns:
         self._spec = dict(spec)
         self._n = 0
         self._data = {k: self._alloc(f, 0) for k, f in self._spec.items()}
+        self._views = self._make_views()
+
+    def _make_views(self) -> dict[str, np.ndarray]:
+        """Views of the used part of every column, rebuilt whenever ``_n`` or storage changes."""
+        return {k: a[..., : self._n] for k, a in self._data.items()}
 
     @staticmethod
     def _alloc(f: Field, cap: int) -> np.ndarray:
@@ -47,7 +52,7 @@ class Columns:
         return self._n
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self._data[name][..., : self._n]
+        return self._views[name]
 
     def __setitem__(self, name: str, value: np.ndarray) -> None:
         base = self._data[name]
@@ -66,6 +71,7 @@ class Columns:
                 arr[..., : self._n] = self._data[k][..., : self._n]
                 self._data[k] = arr
         self._n = max(self._n, n)
+        self._views = self._make_views()
 
     def export(self, prefix: str) -> dict[str, np.ndarray]:
         """Copies of the used part of every column, keyed ``prefix + name``."""
@@ -75,6 +81,7 @@ class Columns:
         """Restore columns exported by `export` for ``n`` services."""
         self._n = 0
         self._data = {k: self._alloc(f, 0) for k, f in self._spec.items()}
+        self._views = self._make_views()
         self.resize(n)
         for k in self._spec:
             arr = arrays.get(prefix + k)

@@ -101,18 +101,22 @@ class IncidentMachine(VectorModel):
         resolved = accepted = np.zeros(0, np.int64)
         if full:
             resolved, accepted = self._settle(st, ev)
-        fresh = (st == OK) & ev.moderate & ~ev.hot
-        c["state"][fresh] = POSSIBLE
-        c["started"][fresh] = np.fmin(onset[fresh], t_start)
-        live = c["state"] >= CONFIRMED
-        c["peak"][live] = np.maximum(c["peak"][live], x[live])
-        c["signals"][live] |= ev.signals[live]
+        fresh = np.flatnonzero((st == OK) & ev.moderate & ~ev.hot)
+        if fresh.size:
+            c["state"][fresh] = POSSIBLE
+            c["started"][fresh] = np.fmin(onset[fresh], t_start)
+        live = np.flatnonzero(c["state"] >= CONFIRMED)
+        if live.size:
+            c["peak"][live] = np.maximum(c["peak"][live], x[live])
+            c["signals"][live] |= ev.signals[live]
         return Moves(opened, updated, resolved, accepted)
 
     def _open(self, st: np.ndarray, ev: Evidence, x: np.ndarray, t_start: float,
               t_end: float, onset: np.ndarray) -> np.ndarray:
         c = self.cols
         idx = np.flatnonzero((st <= POSSIBLE) & ev.hot)
+        if idx.size == 0:
+            return idx
         earlier = np.where(st[idx] == POSSIBLE, c["started"][idx], t_start)
         c["started"][idx] = np.fmin(np.fmin(earlier, onset[idx]), t_start)
         c["detected"][idx] = t_end
@@ -129,6 +133,8 @@ class IncidentMachine(VectorModel):
         back = (st == RECOVERING) & ev.moderate
         more = (st == CONFIRMED) & (x >= self.config.escalation * np.maximum(c["alert_obs"], 1))
         idx = np.flatnonzero(back | (more & ev.hot))
+        if idx.size == 0:
+            return idx
         c["state"][idx] = CONFIRMED
         c["calm"][idx] = 0
         c["alert_obs"][idx] = x[idx]
@@ -137,11 +143,16 @@ class IncidentMachine(VectorModel):
     def _settle(self, st: np.ndarray, ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
         c, cfg = self.cols, self.config
         live = st >= CONFIRMED
+        quiet = (st == POSSIBLE) & ~ev.moderate & ~ev.hot
+        if not live.any():  # nothing confirmed or recovering: only possible -> ok can happen
+            c["state"][quiet] = OK
+            none = np.zeros(0, np.int64)
+            return none, none
         c["age"][live] += 1
         c["calm"][live & ~ev.active] += 1
         c["calm"][live & ev.active] = 0
         c["state"][(st == CONFIRMED) & ~ev.active] = RECOVERING
-        c["state"][(st == POSSIBLE) & ~ev.moderate & ~ev.hot] = OK
+        c["state"][quiet] = OK
         done = np.flatnonzero(live & (c["calm"] >= cfg.calm_buckets))
         old = live & (c["state"] == CONFIRMED) & (c["age"] >= cfg.accept_buckets)
         accepted = np.flatnonzero(old)
