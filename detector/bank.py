@@ -166,23 +166,25 @@ class DetectorBank:
         t_start = float(t_end) - frac * bs
         f = self._seasonal.factor(t_start + bs / 2)
         mu, k = self._mu(0.0, f), self._counts.dispersion()
-        sd = self._counts.sd(mu * frac, k)
+        m = mu if full else mu * frac  # expected count of this (possibly partial) bucket
+        sd = self._counts.sd(m, k)
         p_rep = self._counts.pvalue(x, mu, frac, k, sd)
-        p_err = np.ones(len(x)) if err is None else self._rates.pvalue(err, req)
+        p_err = None if err is None else self._rates.pvalue(err, req)
         if full:  # the CUSUM watches for the start of a change: not while an incident holds
             live = self._inc.live()
             self._cusum.update(t_start, (x - mu) / sd, x, mu, live if live.any() else None)
         stat = self._cusum.stat()
         fc = self._fusion
-        still = (x - mu * frac > fc.z_calm * sd) & (x >= fc.ratio_calm * mu * frac)
+        still = (x - m > fc.z_calm * sd) & (x >= fc.ratio_calm * m)
         ev = fuse(p_rep, stat, p_err, fc, still)
         onset = np.where(stat >= fc.cusum_moderate, self._cusum.cols["onset"], np.nan)
-        moves = self._inc.advance(ev, x / frac, t_start, float(t_end), onset, full=full)
-        out = self._emit(moves, ev, x, mu * frac, float(t_end), context or {})
+        moves = self._inc.advance(ev, x if full else x / frac, t_start, float(t_end), onset,
+                                  full=full)
+        out = self._emit(moves, ev, x, m, float(t_end), context or {})
         if full:
             self._learn(t_start + bs / 2, x, mu, err, req, moves, (f, k, sd))
         lt = self._latest.cols
-        lt["t"], lt["obs"], lt["mu"], lt["score"] = float(t_end), x, mu * frac, ev.score
+        lt["t"], lt["obs"], lt["mu"], lt["score"] = float(t_end), x, m, ev.score
         return out
 
     def _learn(self, t_mid: float, x: np.ndarray, mu: np.ndarray, err: np.ndarray | None,
@@ -200,16 +202,17 @@ class DetectorBank:
         if err is not None:
             rc = np.minimum(err, self._rates.cols["m"] + clip * self._rates.sd(req))
             self._rates.learn(np.where(np.isfinite(err), rc, np.nan), req, learn)
-        self._cusum.reset(np.concatenate([moves.opened, moves.resolved]))
+        if moves.opened.size or moves.resolved.size:
+            self._cusum.reset(np.concatenate([moves.opened, moves.resolved]))
 
     # transitions --------------------------------------------------------------------------
     def _emit(self, moves: Moves, ev: Evidence, x: np.ndarray, mu: np.ndarray, t: float,
               context: Mapping[str, BucketContext]) -> list[Transition]:
         """Build the transitions of this step (Python loop over the few movers only)."""
         out: list[Transition] = []
-        movers = np.concatenate([moves.opened, moves.updated, moves.resolved])
-        if movers.size == 0:
+        if not (moves.opened.size or moves.updated.size or moves.resolved.size):
             return out
+        movers = np.concatenate([moves.opened, moves.updated, moves.resolved])
         k = self._counts.dispersion()[movers]
         upper = dict(zip(movers.tolist(), self._upper(mu[movers], k).tolist(), strict=True))
         kinds: list[tuple[Status, np.ndarray]] = [

@@ -55,6 +55,8 @@ class Columns:
         return self._views[name]
 
     def __setitem__(self, name: str, value: np.ndarray) -> None:
+        if value is self._views[name]:
+            return  # an in-place update of the cached view (``c[name] += ...``)
         base = self._data[name]
         if (isinstance(value, np.ndarray) and value.base is base
                 and value.shape[-1] == self._n and value.ctypes.data == base.ctypes.data):

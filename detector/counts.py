@@ -88,7 +88,7 @@ class NegBinTest(VectorModel):
         ``k`` and ``sd`` (of the partial bucket) may be passed when the caller has them.
         """
         k = self.dispersion() if k is None else k
-        m = mu * fraction
+        m = mu if fraction == 1.0 else mu * fraction
         sd = np.sqrt(m + k * m * m) if sd is None else sd
         pre = np.flatnonzero(x - m > self.config.prefilter_z * sd)
         cand = pre[self.gates(x[pre], m[pre], fraction)]
@@ -103,4 +103,4 @@ class NegBinTest(VectorModel):
         a = np.where(mask, np.maximum(1.0 / (c["k_n"] + 1.0), self.config.k_alpha), 0.0)
         c["k_num"] += a * ((x - mu) ** 2 - mu - c["k_num"])
         c["k_den"] += a * (mu * mu - c["k_den"])
-        c["k_n"][mask] += 1.0
+        np.add(c["k_n"], mask, out=c["k_n"])  # += 1 where mask (bool as 0/1)

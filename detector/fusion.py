@@ -44,12 +44,13 @@ def _neglog(p: np.ndarray) -> np.ndarray:
     return -np.log10(np.maximum(p, 1e-300))
 
 
-def fuse(p_rep: np.ndarray, cusum: np.ndarray, p_err: np.ndarray,
+def fuse(p_rep: np.ndarray, cusum: np.ndarray, p_err: np.ndarray | None,
          cfg: FusionConfig | None = None, rep_active: np.ndarray | None = None) -> Evidence:
     """Combine the per-signal evidence of every service.
 
     ``rep_active`` (reports still above the calm band, ungated) keeps an open incident open;
-    without it the gated report p-value is compared with the calm level.
+    without it the gated report p-value is compared with the calm level. ``p_err=None``
+    (no error-rate input) is the same as an error p-value of 1 everywhere, computed cheaper.
 
     >>> e = fuse(np.array([1e-9, 1e-4, 1e-4, 0.5]), np.array([0.0, 0.0, 0.0, 1.2]),
     ...          np.array([1.0, 1e-4, 1.0, 1.0]))
@@ -59,21 +60,28 @@ def fuse(p_rep: np.ndarray, cusum: np.ndarray, p_err: np.ndarray,
     cfg = cfg or FusionConfig()
     spike_s, spike_m = p_rep < cfg.p_strong, p_rep < cfg.p_moderate
     change_s, change_m = cusum >= 1.0, cusum >= cfg.cusum_moderate
-    err_s, err_m = p_err < cfg.p_strong, p_err < cfg.p_moderate
     rep_m = spike_m | change_m
-    hot = spike_s | change_s | err_s | (rep_m & err_m)
-    signals = (SPIKE * spike_m + CHANGE * change_m + ERRORS * err_m).astype(np.int64)
-    p_min = np.minimum(p_rep, p_err)
+    if p_err is None:  # p-values are <= 1, so min(p_rep, 1) is p_rep
+        hot = spike_s | change_s
+        signals = (SPIKE * spike_m + CHANGE * change_m).astype(np.int64)
+        p_min = np.minimum(p_rep, 1.0)
+        active = p_rep < cfg.p_calm if rep_active is None else rep_active.copy()
+        moderate = rep_m
+    else:
+        err_s, err_m = p_err < cfg.p_strong, p_err < cfg.p_moderate
+        hot = spike_s | change_s | err_s | (rep_m & err_m)
+        signals = (SPIKE * spike_m + CHANGE * change_m + ERRORS * err_m).astype(np.int64)
+        p_min = np.minimum(p_rep, p_err)
+        calm = p_err < cfg.p_calm
+        active = (p_rep < cfg.p_calm if rep_active is None else rep_active) | calm
+        moderate = rep_m | err_m
     up = np.flatnonzero(cusum > 0)  # the CUSUM statistic maps to p_strong ** stat
     p_min[up] = np.minimum(p_min[up], np.power(cfg.p_strong, np.minimum(cusum[up], 10.0)))
     score = np.zeros_like(p_min)
     low = np.flatnonzero(p_min < 1.0)
     score[low] = _neglog(p_min[low])
-    return Evidence(
-        hot=hot, moderate=rep_m | err_m,
-        active=(p_rep < cfg.p_calm if rep_active is None else rep_active) | (p_err < cfg.p_calm),
-        score=score, p_value=p_min, signals=signals,
-    )
+    return Evidence(hot=hot, moderate=moderate, active=active, score=score, p_value=p_min,
+                    signals=signals)
 
 
 def signal_names(mask: int) -> tuple[str, ...]:

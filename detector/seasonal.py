@@ -106,7 +106,7 @@ class SeasonalBaseline(VectorModel):
         level = c["level"]
         a = np.where(mask, np.maximum(1.0 / (c["level_n"] + 1.0), cfg.level_alpha), 0.0)
         level += a * (x / f - level)
-        c["level_n"][mask] += 1.0
+        np.add(c["level_n"], mask, out=c["level_n"])  # += 1 where mask (bool as 0/1)
         ratio = (x / np.maximum(level, 1e-9)).astype(np.float32)  # profiles are float32
         mask = (mask & (c["level_n"] >= cfg.profile_after)).astype(np.float32)
         self._learn_profile("hod", "hod_n", _interp(t, HOURS_DAY), ratio, mask, cfg.slot_alpha)
@@ -117,20 +117,24 @@ class SeasonalBaseline(VectorModel):
                        ratio: np.ndarray, mask: np.ndarray, floor: float) -> None:
         """Move the two neighbouring slots towards ``ratio`` in proportion to their weight.
 
-        ``ratio`` and ``mask`` (0/1) are float32 like the profiles, to avoid conversions.
+        ``ratio`` and ``mask`` (0/1) are float32 like the profiles, to avoid conversions. Both
+        slots are updated as one (2, n) block: a view of adjacent rows, a copy at the wrap.
         """
         c = self.cols
         i0, i1, w = slots
         prof, n = c[name], c[count]
-        cur = np.float32(1 - w) * prof[i0] + np.float32(w) * prof[i1]
+        rows = slice(i0, i0 + 2) if i1 == i0 + 1 else [i0, i1]
+        p2, n2 = prof[rows], n[rows]
+        wcol = np.array([[1 - w], [w]], dtype=np.float32)
+        cur = wcol[0] * p2[0] + wcol[1] * p2[1]
         err = np.clip(ratio - cur, -50.0, 50.0) * mask
-        for i, wi in ((i0, np.float32(1 - w)), (i1, np.float32(w))):
-            a = np.maximum(np.float32(1.0) / (n[i] + np.float32(self.config.slot_prior)),
-                           np.float32(floor)) * wi
-            prof[i] += a * err
-            n[i] += wi * mask
-        np.maximum(prof[i0], 1e-3, out=prof[i0])
-        np.maximum(prof[i1], 1e-3, out=prof[i1])
+        a = np.maximum(np.float32(1.0) / (n2 + np.float32(self.config.slot_prior)),
+                       np.float32(floor)) * wcol
+        p2 += a * err
+        n2 += wcol * mask
+        np.maximum(p2, 1e-3, out=p2)
+        if not isinstance(rows, slice):  # fancy indexing copied: write the two rows back
+            prof[rows], n[rows] = p2, n2
 
     def _renormalise(self, t: float) -> None:
         """Keep the hour-of-day profile at mean 1 (scale lives in the level).
