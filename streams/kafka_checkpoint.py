@@ -34,10 +34,19 @@ class KafkaCheckpoints:
 
     def save(self, key: str, snapshot: bytes, timeout_s: float = 600.0) -> None:
         """Write one checkpoint and wait for the broker's acknowledgement."""
-        future = self._producer.send(self.topic, key=key.encode(), value=zlib.compress(snapshot, 1))
-        future.get(timeout=timeout_s)
-        self._latest[key] = snapshot
-        self.saved += 1
+        self.save_all([(key, snapshot)], timeout_s)
+
+    def save_all(self, items: list[tuple[str, bytes]], timeout_s: float = 600.0) -> None:
+        """Write several checkpoints, then wait for every acknowledgement (one round trip
+        for all of them instead of one per key); returns only once all are acknowledged."""
+        futures = [self._producer.send(self.topic, key=key.encode(),
+                                       value=zlib.compress(snapshot, 1))
+                   for key, snapshot in items]
+        for future in futures:
+            future.get(timeout=timeout_s)
+        for key, snapshot in items:
+            self._latest[key] = snapshot
+            self.saved += 1
 
     def load(self, key: str) -> bytes | None:
         """Latest snapshot saved under `key` (by anyone), or None."""

@@ -22,28 +22,23 @@ at most what followed the last checkpoint and re-emits only the same alert ids.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import math
-import signal
-import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from streams import kafka_io
-from streams.errors import BadMessage
+from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
-from streams.parsing import REPORTS, decode
 from streams.pipeline import Pipeline, Record
 from streams.settings import PipelineSettings
 from streams.store import Store
 
 log = logging.getLogger("outage_radar.worker")
+
+__all__ = ["InputMerge", "Worker", "WorkerConfig", "event_time"]  # the merge lives in input_merge
 
 
 @dataclass(frozen=True)
@@ -60,58 +55,6 @@ class WorkerConfig:
     live: bool = False  # serve mode: idle partitions advance event time to the wall clock
     session_timeout_ms: int = 10_000
     max_poll_records: int = 5000
-
-
-def event_time(rec: Record) -> float:
-    """Event time of a valid record; -inf for an invalid one (it only reaches dead-letter)."""
-    try:
-        return decode(rec.topic, rec.value).ts
-    except BadMessage:
-        return -math.inf
-
-
-class InputMerge:
-    """Buffers one partition's input records and releases them in merged event-time order.
-
-    An event further ahead than `far` seconds of the newest valid event time released so far
-    (`seen`) merges as -inf: the pipeline rejects it anyway ("far from watermark"), and it
-    must not hold back the other input.
-    """
-
-    def __init__(self, topics: tuple[str, ...], far: float = math.inf) -> None:
-        self.queues: dict[str, deque[Record]] = {t: deque() for t in topics}
-        self.far = far
-        self._rank = {t: (0 if t == REPORTS else 1) for t in topics}
-        self._head: dict[str, float] = {}  # raw event time of each queue's head
-
-    def add(self, topic: str, records: list[Record]) -> None:
-        self.queues[topic].extend(records)
-
-    def buffered(self, topic: str) -> int:
-        return len(self.queues[topic])
-
-    def release(self, idle: Callable[[str], bool], seen: float = -math.inf) -> list[Record]:
-        """Records safe to process now: stops when an input is empty but not idle."""
-        out: list[Record] = []
-        while True:
-            ready = [t for t, q in self.queues.items() if q]
-            if not ready or any(not q and not idle(t) for t, q in self.queues.items()):
-                return out
-            if len(ready) == 1:  # every other input is idle: release the whole queue
-                out.extend(self.queues[ready[0]])
-                self.queues[ready[0]].clear()
-                self._head.pop(ready[0], None)
-                return out
-            key, _, topic = min((self._key(t, seen), self._rank[t], t) for t in ready)
-            seen = max(seen, key)
-            out.append(self.queues[topic].popleft())
-            self._head.pop(topic, None)
-
-    def _key(self, topic: str, seen: float) -> float:
-        if topic not in self._head:
-            self._head[topic] = event_time(self.queues[topic][0])
-        ts = self._head[topic]
-        return -math.inf if ts > seen + self.far and seen > -math.inf else ts
 
 
 class _Rebalance:
@@ -222,9 +165,9 @@ class Worker:
         for p, merge in list(self.merges.items()):
             pipe = self.pipelines[p]
             seen = pipe.bucketer.watermark + pipe.bucketer.lateness
-            records = merge.release(lambda t, p=p: self._idle(t, p), seen)
-            if records:
-                pipe.process(records)
+            items = merge.release_decoded(lambda t, p=p: self._idle(t, p), seen)
+            if items:
+                pipe.process_decoded(items)
                 self._dirty.add(p)
             elif self.config.live and all(self._idle(t, p) for t in merge.queues):
                 pipe.advance_watermark(time.time())
@@ -336,12 +279,12 @@ class Worker:
             return
         self._producer.flush()
         assert self._checkpoints is not None
+        self._checkpoints.save_all([(state_key(self.config.group, p), self.pipelines[p].snapshot())
+                                    for p in todo])
         offsets = {}
         for p in todo:
-            pipe = self.pipelines[p]
-            self._checkpoints.save(state_key(self.config.group, p), pipe.snapshot())
             self._dirty.discard(p)
-            for (logical, part), pos in pipe.positions.items():
+            for (logical, part), pos in self.pipelines[p].positions.items():
                 offsets[self._tp(logical, part)] = OffsetAndMetadata(pos, "", -1)
         try:
             if in_callback:
@@ -394,35 +337,7 @@ class Worker:
                                 "alerts": self.alerts, "dead_letters": self.dead_letters})
 
 
-def main(argv: list[str] | None = None) -> None:
-    """`python -m streams.worker --bootstrap HOST:PORT ...`: one worker, status lines on stdout."""
-    ap = argparse.ArgumentParser(prog="streams.worker", description=__doc__.splitlines()[0])
-    ap.add_argument("--bootstrap", required=True)
-    ap.add_argument("--group", default="outage-radar")
-    ap.add_argument("--prefix", default="", help="prefix of all five topic names")
-    ap.add_argument("--alerts-topic", default=None)
-    ap.add_argument("--bucket", type=float, default=60.0)
-    ap.add_argument("--checkpoint-every", type=float, default=10.0)
-    ap.add_argument("--idle-exit", type=float, default=None)
-    ap.add_argument("--session-timeout-ms", type=int, default=10_000)
-    ap.add_argument("--max-poll-records", type=int, default=5000)
-    ap.add_argument("--live", action="store_true")
-    args = ap.parse_args(argv)
-    topics = kafka_io.TopicNames.prefixed(args.prefix)
-    if args.alerts_topic:
-        topics = topics.with_alerts(args.alerts_topic)
-    config = WorkerConfig(args.bootstrap, args.group, topics,
-                          PipelineSettings(bucket_seconds=args.bucket),
-                          checkpoint_every=args.checkpoint_every, idle_exit=args.idle_exit,
-                          live=args.live, session_timeout_ms=args.session_timeout_ms,
-                          max_poll_records=args.max_poll_records)
-    worker = Worker(config, on_checkpoint=lambda d: print(json.dumps(d), flush=True))
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    worker.run()
-    print(json.dumps({"event": "exit", "alerts": worker.alerts,
-                      "dead_letters": worker.dead_letters}), flush=True)
+if __name__ == "__main__":  # `python -m streams.worker`: the command line
+    from streams.worker_cli import main
 
-
-if __name__ == "__main__":
     main()

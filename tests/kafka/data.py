@@ -7,10 +7,10 @@ import json
 from collections.abc import Iterable
 
 from detector.generators import Outage, Profile, error_events, generate
+from streams.input_merge import event_time
 from streams.kafka_io import TopicNames, publish
 from streams.parsing import ERROR_RATES, REPORTS
 from streams.pipeline import Pipeline, Record
-from streams.worker import event_time
 
 T0 = 1_764_547_200.0  # Monday 2025-12-01 00:00 UTC
 SERVICES = tuple(f"svc-{i}" for i in range(6))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from streams.input_merge import InputMerge
 from streams.parsing import ERROR_RATES, REPORTS
 from streams.pipeline import Record
-from streams.worker import InputMerge
 
 T = 1_764_547_200
 
