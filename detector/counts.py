@@ -69,7 +69,7 @@ class NegBinTest(VectorModel):
         c, cfg = self.cols, self.config
         est = np.where(c["k_den"] > 0, c["k_num"] / np.maximum(c["k_den"], 1e-12), cfg.k_prior)
         w = c["k_n"] / (c["k_n"] + cfg.k_warm)
-        return np.clip(w * est + (1 - w) * cfg.k_prior, cfg.k_min, cfg.k_max)
+        return np.minimum(np.maximum(w * est + (1 - w) * cfg.k_prior, cfg.k_min), cfg.k_max)
 
     def sd(self, mu: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
         """Standard deviation of a bucket around ``mu`` (``k``: a precomputed dispersion)."""
