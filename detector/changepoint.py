@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.columns import Field, VectorModel
+from detector.columns import Field, VectorModel, clip
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,10 @@ class Cusum(VectorModel):
                mask: np.ndarray | None = None) -> None:
         """Accumulate the standardised residuals ``z`` of the bucket starting at ``t_start``."""
         c, cfg = self.cols, self.config
-        # minimum(maximum(.)) is np.clip's own definition, without its Python wrapper
-        zc = np.minimum(np.maximum(z, -cfg.clip), cfg.clip)
+        zc = clip(z, -cfg.clip, cfg.clip)
         old_hi, old_lo = c["s_hi"], c["s_lo"]
-        hi = np.minimum(np.maximum(old_hi + zc - cfg.drift, 0.0), cfg.cap)
-        lo = np.minimum(np.maximum(old_lo - zc - cfg.drift, 0.0), cfg.cap)
+        hi = clip(old_hi + zc - cfg.drift, 0.0, cfg.cap)
+        lo = clip(old_lo - zc - cfg.drift, 0.0, cfg.cap)
         a = cfg.fast_alpha if mask is None else cfg.fast_alpha * mask
         if mask is not None:
             hi, lo = np.where(mask, hi, old_hi), np.where(mask, lo, old_lo)

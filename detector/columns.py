@@ -14,6 +14,11 @@ import numpy as np
 
 from detector.errors import SnapshotError
 
+# The clip ufunc that `np.clip` calls after its argument checks: same results, about 2 us less
+# per call, which matters when a step is ~100 numpy calls on 1,000 services.
+clip = getattr(getattr(np, "_core", None), "umath", None)
+clip = getattr(clip, "clip", np.clip)
+
 
 @dataclass(frozen=True)
 class Field:

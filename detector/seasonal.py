@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.columns import Field, VectorModel
+from detector.columns import Field, VectorModel, clip
 
 HOURS_DAY = 24
 HOURS_WEEK = 168
@@ -127,7 +127,7 @@ class SeasonalBaseline(VectorModel):
         p2, n2 = prof[rows], n[rows]
         wcol = np.array([[1 - w], [w]], dtype=np.float32)
         cur = wcol[0] * p2[0] + wcol[1] * p2[1]
-        err = np.minimum(np.maximum(ratio - cur, -50.0), 50.0) * mask  # clip, minus its wrapper
+        err = clip(ratio - cur, -50.0, 50.0) * mask
         a = np.maximum(np.float32(1.0) / (n2 + np.float32(self.config.slot_prior)),
                        np.float32(floor)) * wcol
         p2 += a * err
