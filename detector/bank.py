@@ -170,12 +170,13 @@ class DetectorBank:
         sd = self._counts.sd(m, k)
         p_rep = self._counts.pvalue(x, mu, frac, k, sd)
         p_err = None if err is None else self._rates.pvalue(err, req)
+        excess = x - m
         if full:  # the CUSUM watches for the start of a change: not while an incident holds
             live = self._inc.live()
-            self._cusum.update(t_start, (x - mu) / sd, x, mu, live if live.any() else None)
+            self._cusum.update(t_start, excess / sd, x, mu, live if live.any() else None)
         stat = self._cusum.stat()
         fc = self._fusion
-        still = (x - m > fc.z_calm * sd) & (x >= fc.ratio_calm * m)
+        still = (excess > fc.z_calm * sd) & (x >= fc.ratio_calm * m)
         ev = fuse(p_rep, stat, p_err, fc, still)
         onset = np.where(stat >= fc.cusum_moderate, self._cusum.cols["onset"], np.nan)
         moves = self._inc.advance(ev, x if full else x / frac, t_start, float(t_end), onset,

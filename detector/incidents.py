@@ -96,16 +96,19 @@ class IncidentMachine(VectorModel):
         """
         c = self.cols
         st = c["state"].copy()
+        was_live = st >= CONFIRMED
+        any_live = bool(was_live.any())  # usually False: then only opens and possibles move
         opened = self._open(st, ev, x, t_start, t_end, onset)
-        updated = self._escalate(st, ev, x)
-        resolved = accepted = np.zeros(0, np.int64)
+        updated = resolved = accepted = np.zeros(0, np.int64)
+        if any_live:
+            updated = self._escalate(st, ev, x)
         if full:
-            resolved, accepted = self._settle(st, ev)
+            resolved, accepted = self._settle(st, ev, was_live, any_live)
         fresh = np.flatnonzero((st == OK) & ev.moderate & ~ev.hot)
         if fresh.size:
             c["state"][fresh] = POSSIBLE
             c["started"][fresh] = np.fmin(onset[fresh], t_start)
-        live = np.flatnonzero(c["state"] >= CONFIRMED)
+        live = np.flatnonzero(c["state"] >= CONFIRMED) if any_live or opened.size else opened
         if live.size:
             c["peak"][live] = np.maximum(c["peak"][live], x[live])
             c["signals"][live] |= ev.signals[live]
@@ -140,11 +143,12 @@ class IncidentMachine(VectorModel):
         c["alert_obs"][idx] = x[idx]
         return idx
 
-    def _settle(self, st: np.ndarray, ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
+    def _settle(self, st: np.ndarray, ev: Evidence, live: np.ndarray,
+                any_live: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Full-bucket moves towards resolution; ``live`` is ``st >= CONFIRMED``."""
         c, cfg = self.cols, self.config
-        live = st >= CONFIRMED
         quiet = (st == POSSIBLE) & ~ev.moderate & ~ev.hot
-        if not live.any():  # nothing confirmed or recovering: only possible -> ok can happen
+        if not any_live:  # nothing confirmed or recovering: only possible -> ok can happen
             c["state"][quiet] = OK
             none = np.zeros(0, np.int64)
             return none, none
