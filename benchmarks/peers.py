@@ -179,7 +179,7 @@ def alarms_of(service: str, scores: np.ndarray, t_end: np.ndarray, level: float)
 def scenario_rows(seeds: int, names: Sequence[str]) -> list[dict]:
     """Recall, delay and false alarms on the reference report scenarios (1-min buckets)."""
     from benchmarks import scenarios
-    from detector.generators import REFERENCES, reference
+    from detector.references import REFERENCES, reference
 
     per: dict[str, list] = {n: [] for n in ("outage_radar", *names)}
     secs = dict.fromkeys(per, 0.0)

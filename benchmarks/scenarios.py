@@ -24,7 +24,8 @@ import numpy as np
 from benchmarks.metrics import Score, score
 from detector import BankConfig, DetectorBank, Transition
 from detector.damping import ReporterDamper
-from detector.generators import DAY, REFERENCES, Scenario, events, fleet, reference
+from detector.generators import DAY, Scenario, events, fleet
+from detector.references import REFERENCES, reference
 
 RESULTS = Path(__file__).parent / "results" / "scenarios.json"
 PARTIALS = 3  # evaluations per bucket: 20 s, 40 s (partial) and 60 s (full)

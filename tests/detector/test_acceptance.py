@@ -19,7 +19,8 @@ import pytest
 from benchmarks.metrics import opens, score
 from benchmarks.scenarios import BUCKET, PARTIALS, damped_counts, evaluate, replay
 from detector import Transition
-from detector.generators import DAY, Scenario, fleet, merged
+from detector.generators import DAY, Scenario, fleet
+from detector.references import merged
 
 SUB = BUCKET / PARTIALS
 RAW = "notes-app-undamped"

@@ -14,12 +14,11 @@ from detector.generators import (
     events,
     fleet,
     generate,
-    merged,
-    reference,
     seasonal,
     shape_profile,
     weekend_share,
 )
+from detector.references import merged, reference
 
 
 def quiet(profile: Profile, days: float = 14.0, seed: int = 0) -> np.ndarray:
