@@ -26,52 +26,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from streams import kafka_io
 from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
 from streams.pipeline import Pipeline, Record
-from streams.settings import PipelineSettings
 from streams.store import Store
+from streams.worker_config import WorkerConfig, group_done, rebalance_listener
 
 log = logging.getLogger("outage_radar.worker")
 
 __all__ = ["InputMerge", "Worker", "WorkerConfig", "event_time"]  # the merge lives in input_merge
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    """Where to read and write, and how often to checkpoint."""
-
-    bootstrap: str
-    group: str = "outage-radar"
-    topics: kafka_io.TopicNames = field(default_factory=kafka_io.TopicNames)
-    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
-    checkpoint_every: float = 10.0  # wall-clock seconds between checkpoints
-    max_buffer: int = 50_000  # buffered records per input partition before pausing its fetch
-    idle_exit: float | None = None  # batch mode: flush, checkpoint and exit after this idle time
-    live: bool = False  # serve mode: idle partitions advance event time to the wall clock
-    session_timeout_ms: int = 10_000
-    max_poll_records: int = 5000
-
-
-class _Rebalance:
-    """kafka-python rebalance listener forwarding to the worker (built lazily with kafka)."""
-
-    @staticmethod
-    def make(worker: Worker) -> Any:
-        from kafka import ConsumerRebalanceListener
-
-        class Listener(ConsumerRebalanceListener):
-            def on_partitions_revoked(self, revoked: Any) -> None:
-                worker._revoke({tp.partition for tp in revoked})
-
-            def on_partitions_assigned(self, assigned: Any) -> None:
-                worker._assign({tp.partition for tp in assigned})
-
-        return Listener()
 
 
 class Worker:
@@ -141,7 +107,8 @@ class Worker:
         self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
                                            session_timeout_ms=cfg.session_timeout_ms,
                                            max_poll_records=cfg.max_poll_records)
-        self._consumer.subscribe(list(self._logical), listener=_Rebalance.make(self))
+        listener = rebalance_listener(self._revoke, self._assign)
+        self._consumer.subscribe(list(self._logical), listener=listener)
 
     def _close(self) -> None:
         for client in (self._consumer, self._producer, self._checkpoints, self._offsets):
@@ -225,24 +192,9 @@ class Worker:
         return done
 
     def _group_done(self) -> bool:
-        from kafka import TopicPartition
-
         assert self._checkpoints is not None
-        tps = [TopicPartition(topic, p) for topic in self._logical
-               for p in sorted(self._offsets.partitions_for_topic(topic) or ())]
-        end = self._offsets.end_offsets(tps, timeout_ms=5000)
-        if not any(end.values()):
-            return False  # nothing was ever published: a batch run waits for its data
-        mine = self._consumer.assignment()
-        for tp in tps:
-            if tp in mine:
-                pos = self._next.get(tp, 0)
-            else:
-                pos = self._checkpoints.position(state_key(self.config.group, tp.partition),
-                                                 self._logical[tp.topic], tp.partition)
-            if pos < end[tp]:
-                return False
-        return True
+        return group_done(self._offsets, self._consumer.assignment(), self._next,
+                          self._checkpoints, self.config.group, self._logical)
 
     # -- sinks --------------------------------------------------------------------------
     def _sinks(self, p: int) -> tuple[Callable[[dict], None], Callable[[dict], None]]:
