@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,23 @@ def decode(topic: str, value: bytes) -> Event:
     if topic == ERROR_RATES:
         return error_rate_from(obj)
     raise BadMessage("unknown topic")
+
+
+def decode_many(topic: str, values: Sequence[bytes]) -> list[Event | BadMessage]:
+    """`decode` over many values of one topic: element-wise the event or the BadMessage that
+    `decode` would raise (never raises), for callers that decode a polled batch at once.
+
+    >>> [getattr(x, "reason", None) for x in decode_many("reports", [b'{"service": "a", '
+    ...  b'"ts": 1770152652}', b"{"])]
+    [None, 'not json']
+    """
+    out: list[Event | BadMessage] = []
+    for value in values:
+        try:
+            out.append(decode(topic, value))
+        except BadMessage as exc:
+            out.append(exc)
+    return out
 
 
 def load_object(value: bytes | str) -> dict[str, Any]:
