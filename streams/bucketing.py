@@ -15,63 +15,16 @@ bucket and the lateness have passed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from detector import BucketContext
+from streams.buckets import BucketView, OpenBucket
 from streams.errors import FarFromWatermark, LateEvent
 from streams.settings import PipelineSettings
 
-
-@dataclass(frozen=True)
-class BucketView:
-    """One bucket for all services, ready for `DetectorBank.step` (arrays in index order).
-
-    `t_end` is the bucket end for a closed bucket and the event time of the early look for a
-    partial one (`fraction` < 1), which is what `DetectorBank.step` expects in both cases.
-    """
-
-    t_end: float
-    fraction: float
-    reports: np.ndarray
-    error_rate: np.ndarray
-    requests: np.ndarray
-    context: dict[str, BucketContext]
-
-
-@dataclass
-class _Bucket:
-    """Accumulators of one open bucket, keyed by service index."""
-
-    reports: dict[int, float] = field(default_factory=dict)
-    rates: dict[int, list[float]] = field(default_factory=dict)  # errors, requests, sum, n
-    context: dict[int, list[dict[str, float]]] = field(default_factory=dict)
-
-    def view(self, t_end: float, fraction: float, names: list[str]) -> BucketView:
-        n = len(names)
-        reports, rate, requests = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
-        for i, value in self.reports.items():
-            reports[i] = value
-        for i, (err, req, total, k) in self.rates.items():
-            if req > 0:
-                rate[i], requests[i] = err / req, req
-            elif k > 0:
-                rate[i] = total / k
-        context = {names[i]: BucketContext(dict(c), dict(r), dict(s))
-                   for i, (c, r, s) in self.context.items()}
-        return BucketView(t_end, fraction, reports, rate, requests, context)
-
-    def to_state(self) -> dict[str, Any]:
-        return {"reports": list(self.reports.items()), "rates": list(self.rates.items()),
-                "context": list(self.context.items())}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> _Bucket:
-        return cls({int(i): v for i, v in state["reports"]},
-                   {int(i): list(v) for i, v in state["rates"]},
-                   {int(i): [dict(d) for d in v] for i, v in state["context"]})
+__all__ = ["BucketView", "Bucketer"]
+_NONE: list[BucketView] = []  # returned (never mutated) when nothing is due
 
 
 class Bucketer:
@@ -97,7 +50,7 @@ class Bucketer:
         self._reset()
 
     def _reset(self) -> None:
-        self._open: dict[float, _Bucket] = {}
+        self._open: dict[float, OpenBucket] = {}
         self._max_seen: float | None = None
         self._wall: float | None = None  # latest wall-clock time given in live mode
         self._closed_until: float | None = None
@@ -131,10 +84,45 @@ class Bucketer:
             raise LateEvent()
         return end
 
+    def admit_or_none(self, ts: float) -> float | None:
+        """`admit` for the hot path: the bucket end, or None where `admit` raises."""
+        seen, wall, closed = self._max_seen, self._wall, self._closed_until
+        if seen is not None and ts > seen + self.far or wall is not None and ts > wall + self.skew:
+            return None
+        end = (math.floor(ts / self.bucket_seconds) + 1) * self.bucket_seconds  # = end_of(ts)
+        if seen is not None and end <= seen - self.lateness or closed is not None and end <= closed:
+            return None
+        return end
+
+    def report(self, i: int, ts: float, end: float, count: float, category: str | None,
+               region: str | None, source: str | None, names: list[str]) -> list[BucketView]:
+        """`add_report` then `advance(ts, names)` for an admitted report, in one call."""
+        bucket = self._open.get(end)
+        if bucket is None:
+            bucket = self._open[end] = OpenBucket()
+        reports = bucket.reports
+        total = reports[i] = reports.get(i, 0.0) + count
+        if category or region or source:
+            ctx = bucket.context.get(i)
+            if ctx is None:
+                ctx = bucket.context[i] = [{}, {}, {}]
+            for d, key in ((ctx[0], category), (ctx[1], region), (ctx[2], source)):
+                if key:
+                    d[key] = d.get(key, 0.0) + count
+        band = self._band.get(i)
+        if band is not None and total > band and i not in self._crossed and end == self._current():
+            self._crossed.add(i)
+            self._pending = True
+        seen = self._max_seen
+        if (seen is None or ts > seen) and ts < self._due and not self._pending:
+            self._max_seen = ts
+            return _NONE
+        return self.advance(ts, names)
+
     def add_report(self, i: int, end: float, count: float, category: str | None,
                    region: str | None, source: str | None) -> None:
         """Add a (damped) report count of service `i` to the open bucket ending at `end`."""
-        bucket = self._open.setdefault(end, _Bucket())
+        bucket = self._open.setdefault(end, OpenBucket())
         total = bucket.reports.get(i, 0.0) + count
         bucket.reports[i] = total
         if category or region or source:
@@ -150,7 +138,7 @@ class Bucketer:
     def add_rate(self, i: int, end: float, errors: float | None, requests: float | None,
                  rate: float | None) -> None:
         """Add an error-rate sample of service `i` to the open bucket ending at `end`."""
-        acc = self._open.setdefault(end, _Bucket()).rates.setdefault(i, [0.0, 0.0, 0.0, 0])
+        acc = self._open.setdefault(end, OpenBucket()).rates.setdefault(i, [0.0, 0.0, 0.0, 0])
         if requests is not None:
             acc[0] += errors or 0.0
             acc[1] += requests
@@ -212,7 +200,7 @@ class Bucketer:
                 if self._empty_run > self.max_gap_buckets:
                     self._skip_gap(limit)
                     continue
-                bucket = _Bucket()
+                bucket = OpenBucket()
             else:
                 self._empty_run = 0
             self._closed_until = end
@@ -249,7 +237,7 @@ class Bucketer:
         # the bank reads a partial step as "bucket started at t - f*B, looked at at t"
         return bucket.view(self._max_seen, elapsed / self.bucket_seconds, names)
 
-    def _on_pace(self, bucket: _Bucket, fraction: float) -> bool:
+    def _on_pace(self, bucket: OpenBucket, fraction: float) -> bool:
         """Some service is on pace to pass its band (or has none yet, or the bucket holds error
         rates): worth an early look.
 
@@ -271,7 +259,7 @@ class Bucketer:
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Restore what `to_state` saved."""
-        self._open = {float(end): _Bucket.from_state(b) for end, b in state["open"]}
+        self._open = {float(end): OpenBucket.from_state(b) for end, b in state["open"]}
         self._max_seen, self._closed_until = state["max_seen"], state["closed_until"]
         self._wall = state.get("wall")
         self._empty_run = state["empty_run"]

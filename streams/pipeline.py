@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import groupby
 from typing import Any
 
 from detector import BankConfig, DetectorBank, Transition
 from detector.damping import ReporterDamper
 from streams.bucketing import Bucketer, BucketView
 from streams.errors import BadMessage, CheckpointError
-from streams.parsing import decode
+from streams.parsing import decode, decode_many
 from streams.schema import DeadLetter, Event, ReportEvent, alert_from, without_reporter
 from streams.settings import PipelineSettings
 from streams.store import Store
@@ -64,6 +65,18 @@ def decode_record(rec: Record) -> Event | BadMessage:
         return exc
 
 
+def decode_records(records: Sequence[Record]) -> list[Event | BadMessage]:
+    """`decode_record` of each record, decoded with `decode_many` per run of one topic."""
+    out: list[Event | BadMessage] = []
+    for topic, run in groupby(records, key=_topic):
+        out.extend(decode_many(topic, [rec.value for rec in run]))
+    return out
+
+
+def _topic(rec: Record) -> str:
+    return rec.topic
+
+
 class Pipeline:
     """Decodes, buckets, detects; calls `on_alert(dict)` and `on_dead_letter(dict)`.
 
@@ -95,19 +108,48 @@ class Pipeline:
     # -- input --------------------------------------------------------------------------
     def process(self, records: Iterable[Record]) -> None:
         """Handle a batch of records; never raises on bad input (it goes to dead-letter)."""
-        self.process_decoded((rec, decode_record(rec)) for rec in records)
+        records = list(records)
+        self.process_decoded(zip(records, decode_records(records), strict=True))
 
     def process_decoded(self, items: Iterable[tuple[Record, Event | BadMessage]]) -> None:
-        """`process` for callers that already decoded (e.g. to merge inputs by event time)."""
+        """`process` for callers that already decoded (e.g. to merge inputs by event time).
+
+        A report that is admitted, of a known service, takes the inlined path below (what
+        `_process_one` does, step by step); every other item takes `_process_one` itself.
+        """
+        counters, positions, ids, names = self.counters, self.positions, self._ids, self._names
+        admit, report, damp = self.bucketer.admit_or_none, self.bucketer.report, self.damper.admit
         for rec, event in items:
-            self.counters.processed += 1
-            if isinstance(event, BadMessage):
-                self._dead(event.reason, rec)
-            else:
-                self.ingest(event, rec)
-            if rec.offset >= 0:
-                self.positions[(rec.topic, rec.partition)] = rec.offset + 1
+            if event.__class__ is ReportEvent:
+                d = event.__dict__
+                ts, service = d["ts"], d["service"]
+                end = admit(ts)
+                i = None if end is None else ids.get(service)
+                if i is not None:
+                    counters.processed += 1
+                    counters.events += 1
+                    count, reporter = d["count"], d["reporter"]
+                    if reporter:
+                        count = damp(service, reporter, ts, count)
+                    views = report(i, ts, end, count, d["category"], d["region"], d["source"],
+                                   names)
+                    if views:
+                        self._run(views)
+                    if rec.offset >= 0:
+                        positions[(rec.topic, rec.partition)] = rec.offset + 1
+                    continue
+            self._process_one(rec, event)
         self._commit()
+
+    def _process_one(self, rec: Record, event: Event | BadMessage) -> None:
+        """The reference handling of one decoded record."""
+        self.counters.processed += 1
+        if isinstance(event, BadMessage):
+            self._dead(event.reason, rec)
+        else:
+            self.ingest(event, rec)
+        if rec.offset >= 0:
+            self.positions[(rec.topic, rec.partition)] = rec.offset + 1
 
     def ingest(self, event: Event, rec: Record | None = None) -> None:
         """Add one decoded event (used by `process` and by replay, which decodes once)."""

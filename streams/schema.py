@@ -99,12 +99,15 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     >>> e == ErrorRateEvent.model_construct(service="a", ts=1.0, error_rate=0.5), e.error_rate
     (True, 0.5)
     """
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    obj = _new(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", set(values))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
     return obj
+
+
+_new, _set = object.__new__, object.__setattr__
 
 
 def iso(t: float | None) -> str | None:

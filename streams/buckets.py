@@ -1,0 +1,95 @@
+"""One open bucket's accumulators and the `BucketView` handed to `DetectorBank.step`.
+
+A view's context (categories, regions, sources per service) is only read to explain the few
+services that move, so `ContextView` builds a service's `BucketContext` when asked for it
+instead of one per service per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from detector import BucketContext
+
+
+@dataclass(frozen=True)
+class BucketView:
+    """One bucket for all services, ready for `DetectorBank.step` (arrays in index order).
+
+    `t_end` is the bucket end for a closed bucket and the event time of the early look for a
+    partial one (`fraction` < 1), which is what `DetectorBank.step` expects in both cases.
+    """
+
+    t_end: float
+    fraction: float
+    reports: np.ndarray
+    error_rate: np.ndarray
+    requests: np.ndarray
+    context: Mapping[str, BucketContext]
+
+
+class ContextView(Mapping[str, BucketContext]):
+    """Read-only `{service: BucketContext}` of one view, built when first read.
+
+    It reads the bucket's live counters: a view is stepped before the next event is added
+    (the pipeline steps every view `advance` returns at once), so it sees what it was built on.
+
+    >>> ctx = ContextView({0: [{"login": 2.0}, {}, {}]}, ["chatgpt", "sora"])
+    >>> ctx.get("chatgpt"), ctx.get("sora"), len(ctx)
+    (BucketContext(categories={'login': 2.0}, regions={}, sources={}), None, 1)
+    """
+
+    def __init__(self, context: dict[int, list[dict[str, float]]], names: list[str]) -> None:
+        self._context, self._names = context, names
+        self._by_name: dict[str, list[dict[str, float]]] | None = None
+
+    def _items(self) -> dict[str, list[dict[str, float]]]:
+        if self._by_name is None:
+            self._by_name = {self._names[i]: c for i, c in self._context.items()}
+        return self._by_name
+
+    def __getitem__(self, name: str) -> BucketContext:
+        c, r, s = self._items()[name]
+        return BucketContext(dict(c), dict(r), dict(s))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._context)
+
+
+@dataclass
+class OpenBucket:
+    """Accumulators of one open bucket, keyed by service index."""
+
+    reports: dict[int, float] = field(default_factory=dict)
+    rates: dict[int, list[float]] = field(default_factory=dict)  # errors, requests, sum, n
+    context: dict[int, list[dict[str, float]]] = field(default_factory=dict)
+
+    def view(self, t_end: float, fraction: float, names: list[str]) -> BucketView:
+        n = len(names)
+        reports, rate, requests = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
+        if self.reports:
+            reports[list(self.reports)] = list(self.reports.values())
+        for i, (err, req, total, k) in self.rates.items():
+            if req > 0:
+                rate[i], requests[i] = err / req, req
+            elif k > 0:
+                rate[i] = total / k
+        return BucketView(t_end, fraction, reports, rate, requests,
+                          ContextView(self.context, names))
+
+    def to_state(self) -> dict[str, Any]:
+        return {"reports": list(self.reports.items()), "rates": list(self.rates.items()),
+                "context": list(self.context.items())}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> OpenBucket:
+        return cls({int(i): v for i, v in state["reports"]},
+                   {int(i): list(v) for i, v in state["rates"]},
+                   {int(i): [dict(d) for d in v] for i, v in state["context"]})
