@@ -172,8 +172,8 @@ class DetectorBank:
         p_err = None if err is None else self._rates.pvalue(err, req)
         excess = x - m
         if full:  # the CUSUM watches for the start of a change: not while an incident holds
-            live = self._inc.live()
-            self._cusum.update(t_start, excess / sd, x, mu, live if live.any() else None)
+            live = self._inc.live()  # frozen where an incident holds, watching elsewhere
+            self._cusum.update(t_start, excess / sd, x, mu, ~live if live.any() else None)
         stat = self._cusum.stat()
         fc = self._fusion
         still = (excess > fc.z_calm * sd) & (x >= fc.ratio_calm * m)
@@ -182,6 +182,8 @@ class DetectorBank:
         moves = self._inc.advance(ev, x if full else x / frac, t_start, float(t_end), onset,
                                   full=full)
         out = self._emit(moves, ev, x, m, float(t_end), context or {})
+        if not full and moves.opened.size:  # full buckets reset in `_learn`
+            self._cusum.reset(moves.opened)
         if full:
             self._learn(t_start + bs / 2, x, mu, err, req, moves, (f, k, sd))
         lt = self._latest.cols

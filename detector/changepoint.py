@@ -49,16 +49,19 @@ class Cusum(VectorModel):
         super().__init__()
 
     def update(self, t_start: float, z: np.ndarray, x: np.ndarray, mu: np.ndarray,
-               mask: np.ndarray | None = None) -> None:
-        """Accumulate the standardised residuals ``z`` of the bucket starting at ``t_start``."""
+               watch: np.ndarray | None = None) -> None:
+        """Accumulate the standardised residuals ``z`` of the bucket starting at ``t_start``.
+
+        ``watch`` (None = all) is where the statistics move; elsewhere they stay frozen.
+        """
         c, cfg = self.cols, self.config
         zc = clip(z, -cfg.clip, cfg.clip)
         old_hi, old_lo = c["s_hi"], c["s_lo"]
         hi = clip(old_hi + zc - cfg.drift, 0.0, cfg.cap)
         lo = clip(old_lo - zc - cfg.drift, 0.0, cfg.cap)
-        a = cfg.fast_alpha if mask is None else cfg.fast_alpha * mask
-        if mask is not None:
-            hi, lo = np.where(mask, hi, old_hi), np.where(mask, lo, old_lo)
+        a = cfg.fast_alpha if watch is None else cfg.fast_alpha * watch
+        if watch is not None:
+            hi, lo = np.where(watch, hi, old_hi), np.where(watch, lo, old_lo)
         onset = c["onset"]
         c["onset"] = np.where(hi <= 0, np.nan, np.where(old_hi <= 0, t_start, onset))
         c["s_hi"], c["s_lo"] = hi, lo

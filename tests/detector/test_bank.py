@@ -150,3 +150,14 @@ def test_status_and_expected_cover_every_service(warmed) -> None:
     exp, up = bank.expected(t + 120)
     assert exp.shape == up.shape == (3,) and np.all(up > exp)
     assert bank.state_bytes_per_service() < 4096
+
+
+def test_a_shift_is_watched_while_another_service_is_in_an_incident(warmed) -> None:
+    data, t = warmed
+    bank = DetectorBank.from_bytes(data)
+    (op,) = bank.step(t + 60, np.array([2464.0, 20.0, 0.0]))
+    assert op.service == "chatgpt"
+    out = [tr for i in range(2, 12)
+           for tr in bank.step(t + 60 * i, np.array([2464.0, 40.0, 0.0]))]
+    assert [(x.service, x.status, "reports_trend" in x.signals) for x in out] == [
+        ("api", "open", True)]

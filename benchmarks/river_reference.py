@@ -1,0 +1,312 @@
+"""`DetectorBank`'s logic for ONE series, built from river objects: the throughput reference.
+
+`RiverBankSeries.step` does per series what `DetectorBank.step` does for all services at once
+(score before learning, then learn a full bucket), in the same order and with the same
+hyperparameters (`BankConfig`), so that the bank's speed-up is measured against the same work.
+Component by component:
+
+Bank component (detector/) -> this reference:
+
+- `seasonal` level, EWMA of count / factor with step max(1/(n+1), 1/360) -> a plain float,
+  same arithmetic (the six-hourly profile renormalisation rescales it: no river statistic
+  can hold it).
+- `seasonal` hour-of-day and hour-of-week profiles, interpolated between slot centres,
+  per-slot steps max(1/(n+10), floor) x weight, weekly trust n/(n+60) -> plain lists of
+  floats, same arithmetic (no river object learns an interpolated profile;
+  `river.time_series.HoltWinters` has one season and fixed steps).
+- `seasonal` prior floor, youth, clipping at expected + 5 sd before learning -> plain Python.
+- `seasonal` shadow level during an incident (the new normal) -> `river.stats.EWMean(0.05)`
+  started at the level.
+- `counts` NB2 dispersion k = E[(x-mu)^2 - mu] / E[mu^2], steps max(1/(n+1), 1/2880), shrunk
+  towards the prior -> two `_Scheduled` moments: `river.stats.Mean` for the first 2,880
+  updates, then `river.stats.EWMean(1/2880)` seeded with that mean.
+- `counts` normal prefilter, min-count / min-ratio gates, exact NB upper tail -> plain
+  Python and `scipy.special.betainc` (the same tail).
+- `changepoint` two-sided CUSUM with clip, cap and onset (Page 1954) -> plain Python
+  (`river.drift.PageHinkley` is another statistic: the light reference uses it).
+- `changepoint` gate on short EWMAs of observed and expected -> `river.stats.EWMean(0.3)` x 2,
+  started at 0 like the bank.
+- `fusion` (strong single / moderate signals, calm level, score) -> plain Python.
+- `incidents` (possible / confirmed / recovering / ok, escalation, acceptance) -> plain Python.
+- not mirrored: the error-rate test (the benchmark feeds no error rates and the bank then
+  skips that work too), related links and transition texts (built only for transitions).
+
+Scoring is river's `score_one` before `learn_one`: the bucket is scored against the state
+before it, then learned (full buckets only; not while an incident holds, once past youth).
+Time slots are computed once per time step (`When.at`) and shared by every series, like the
+bank computes them once per step for all services.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from river import stats
+from scipy.special import betainc
+
+from detector.config import BankConfig
+
+OK, POSSIBLE, CONFIRMED, RECOVERING = 0, 1, 2, 3
+SPIKE, CHANGE = 1, 2
+_NAN = float("nan")
+
+
+def _fmin(a: float, b: float) -> float:
+    """``np.fmin`` on two floats: the smaller, ignoring NaN."""
+    if a != a:
+        return b
+    if b != b:
+        return a
+    return a if a <= b else b
+
+
+@dataclass(frozen=True)
+class When:
+    """Slots and weights of one bucket, shared by every series stepped at that time."""
+
+    t_start: float
+    t_mid: float
+    day: tuple[int, int, float]
+    week: tuple[int, int, float]
+    period: int  # first hour of the six-hour period (profiles renormalised when it changes)
+
+    @classmethod
+    def at(cls, t_end: float, bucket_seconds: float, fraction: float = 1.0) -> When:
+        frac = min(max(fraction, 1e-3), 1.0)
+        t_start = t_end - frac * bucket_seconds
+        t_mid = t_start + bucket_seconds / 2
+        return cls(t_start, t_mid, _interp(t_mid, 24), _interp(t_mid, 168, 72),
+                   int(t_mid // 21600) * 6)
+
+
+def _interp(t: float, period_h: int, offset_h: int = 0) -> tuple[int, int, float]:
+    pos = ((t / 3600.0 + offset_h) % period_h) - 0.5
+    lo = math.floor(pos)
+    return lo % period_h, (lo + 1) % period_h, pos - lo
+
+
+class _Scheduled:
+    """EWMA with step max(1/(n+1), alpha): river `Mean`, then `EWMean(alpha)` from its mean."""
+
+    __slots__ = ("alpha", "n", "stat")
+
+    def __init__(self, alpha: float) -> None:
+        self.alpha, self.n = alpha, 0
+        self.stat: stats.Mean | stats.EWMean = stats.Mean()
+
+    def update(self, x: float) -> None:
+        if 1.0 / (self.n + 1.0) < self.alpha and isinstance(self.stat, stats.Mean):
+            ew = stats.EWMean(self.alpha)
+            ew.update(self.stat.get())
+            self.stat = ew
+        self.stat.update(x)
+        self.n += 1
+
+
+def _learn_profile(p: list[float], n: list[float], slots: tuple[int, int, float],
+                   ratio: float, mask: float, prior: float, floor: float) -> None:
+    """Move both neighbouring slots towards ``ratio`` in proportion to their weight."""
+    i0, i1, w = slots
+    err = min(max(ratio - ((1 - w) * p[i0] + w * p[i1]), -50.0), 50.0) * mask
+    for i, wi in ((i0, 1 - w), (i1, w)):
+        p[i] = max(p[i] + max(1.0 / (n[i] + prior), floor) * wi * err, 1e-3)
+        n[i] += wi * mask
+
+
+class RiverBankSeries:
+    """One series through the bank's logic; `step` returns ``[(status, started_at), ...]``.
+
+    >>> import numpy as np
+    >>> rng, s = np.random.default_rng(1), RiverBankSeries()
+    >>> for i in range(1, 1441):
+    ...     _ = s.step(60.0 * i, float(rng.poisson(30.0)), When.at(60.0 * i, 60.0))
+    >>> s.step(86460.0, 900.0, When.at(86460.0, 60.0)), round(s.mu, 1)
+    ([('open', 86400.0)], 30.4)
+    """
+
+    def __init__(self, config: BankConfig | None = None) -> None:
+        self.cfg = cfg = config or BankConfig()
+        self.level, self.level_n, self._period = 0.0, 0.0, -1
+        self.hod, self.hod_n = [1.0] * 24, [0.0] * 24
+        self.how, self.how_n = [1.0] * 168, [0.0] * 168
+        self.shadow: stats.EWMean | None = None
+        self.k_num, self.k_den = _Scheduled(cfg.counts.k_alpha), _Scheduled(cfg.counts.k_alpha)
+        self.s_hi = self.s_lo = 0.0
+        self.onset = _NAN
+        self.fx, self.fmu = stats.EWMean(cfg.cusum.fast_alpha), stats.EWMean(cfg.cusum.fast_alpha)
+        self.fx.update(0.0)
+        self.fmu.update(0.0)
+        self.state, self.started, self.detected = OK, _NAN, _NAN
+        self.calm = self.age = self.signals = 0
+        self.alert_obs = self.peak = 0.0
+        self.t, self.obs, self.mu, self.score = _NAN, 0.0, 0.0, 0.0
+        self.fc = cfg.fusion_config()
+        self._accepted = False
+
+    # scoring -------------------------------------------------------------------------------
+    def factor(self, w: When) -> float:
+        """Seasonal factor: the hour-of-day profile blended with the trusted hour-of-week one."""
+        (d0, d1, dw), (w0, w1, ww) = w.day, w.week
+        day = (1 - dw) * self.hod[d0] + dw * self.hod[d1]
+        week = (1 - ww) * self.how[w0] + ww * self.how[w1]
+        n_week = (1 - ww) * self.how_n[w0] + ww * self.how_n[w1]
+        trust = n_week / (n_week + self.cfg.seasonal.week_trust)
+        return max((1 - trust) * day + trust * week, 1e-3)
+
+    def dispersion(self) -> float:
+        c = self.cfg.counts
+        den = self.k_den.stat.get()
+        est = self.k_num.stat.get() / max(den, 1e-12) if den > 0 else c.k_prior
+        w = self.k_num.n / (self.k_num.n + c.k_warm)
+        return min(max(w * est + (1 - w) * c.k_prior, c.k_min), c.k_max)
+
+    def _pvalue(self, x: float, m: float, k: float, sd: float, frac: float) -> float:
+        c = self.cfg.counts
+        if not (x - m > c.prefilter_z * sd and x >= c.min_count * max(frac, 0.5)
+                and x >= c.min_ratio * m):
+            return 1.0
+        size = 1.0 / k
+        return float(betainc(math.ceil(x), size, m / (size + m)))  # NB P(X >= x)
+
+    def _cusum(self, t_start: float, z: float, x: float, mu: float) -> None:
+        c = self.cfg.cusum
+        zc = min(max(z, -c.clip), c.clip)
+        old = self.s_hi
+        self.s_hi = min(max(old + zc - c.drift, 0.0), c.cap)
+        self.s_lo = min(max(self.s_lo - zc - c.drift, 0.0), c.cap)
+        self.onset = _NAN if self.s_hi <= 0 else (t_start if old <= 0 else self.onset)
+        self.fx.update(x)
+        self.fmu.update(mu)
+
+    def _stat(self) -> float:
+        c, fx, fmu = self.cfg.cusum, self.fx.get(), self.fmu.get()
+        return self.s_hi / c.threshold if fx >= c.min_ratio * fmu and fx - fmu >= c.min_excess \
+            else 0.0
+
+    # one bucket ---------------------------------------------------------------------------
+    def step(self, t_end: float, x: float, w: When,
+             fraction: float = 1.0) -> list[tuple[str, float]]:
+        """Score the bucket ending at ``t_end`` (slots ``w``), then learn it if complete."""
+        cfg, full = self.cfg, fraction >= 1.0
+        frac = min(max(fraction, 1e-3), 1.0)
+        f = self.factor(w)
+        sc = cfg.seasonal
+        mu = max(self.level * f, sc.prior_level * sc.prior_weight / (sc.prior_weight
+                                                                        + self.level_n))
+        k = self.dispersion()
+        m = mu if full else mu * frac
+        sd = math.sqrt(m + k * m * m)
+        p = self._pvalue(x, m, k, sd, frac)
+        if full and self.state < CONFIRMED:  # frozen while an incident holds
+            self._cusum(w.t_start, (x - m) / sd, x, mu)
+        elif full and self.s_hi <= 0:
+            self.onset = _NAN
+        stat = self._stat()
+        fc = self.fc
+        still = x - m > fc.z_calm * sd and x >= fc.ratio_calm * m
+        ev = _fuse(p, stat, still, fc)
+        onset = self.onset if stat >= fc.cusum_moderate else _NAN
+        out = self._advance(ev, x if full else x / frac, w.t_start, t_end, onset, full)
+        if full:
+            self._learn(w, x, mu, f, sd)
+        if any(status != "update" for status, _ in out):
+            self.s_hi = self.s_lo = 0.0
+            self.onset = _NAN
+        self.t, self.obs, self.mu, self.score = t_end, x, m, ev[3]
+        return out
+
+    def _learn(self, w: When, x: float, mu: float, f: float, sd: float) -> None:
+        cfg, sc = self.cfg, self.cfg.seasonal
+        learn = self.state == OK or self.level_n < cfg.young_buckets
+        xc = min(x, mu + cfg.learn_clip_sd * sd)
+        if learn:
+            self.k_num.update((xc - mu) ** 2 - mu)
+            self.k_den.update(mu * mu)
+        self._renormalise(w.period)
+        if learn:
+            self.level += max(1.0 / (self.level_n + 1.0), sc.level_alpha) * (xc / f - self.level)
+            self.level_n += 1.0
+        pmask = 1.0 if learn and self.level_n >= sc.profile_after else 0.0
+        ratio = xc / max(self.level, 1e-9)
+        _learn_profile(self.hod, self.hod_n, w.day, ratio, pmask, sc.slot_prior, sc.slot_alpha)
+        _learn_profile(self.how, self.how_n, w.week, ratio, pmask, sc.slot_prior, sc.week_alpha)
+        if self._accepted:
+            self.level = max(self.shadow.get() if self.shadow else 0.0, 1e-6)
+            self.shadow = None
+        if self.state >= CONFIRMED:
+            if self.shadow is None:
+                self.shadow = stats.EWMean(sc.shadow_alpha)
+                self.shadow.update(self.level)
+            self.shadow.update(x / f)
+        else:
+            self.shadow = None
+
+    def _renormalise(self, period: int) -> None:
+        """Keep the hour-of-day profile at mean 1 (the scale lives in the level)."""
+        if period == self._period:
+            return
+        self._period = period
+        m = sum(self.hod) / 24
+        self.level *= m
+        inv = 1.0 / m
+        self.hod = [v * inv for v in self.hod]
+        self.how = [v * inv for v in self.how]
+
+    def _advance(self, ev: tuple, x: float, t_start: float, t_end: float, onset: float,
+                 full: bool) -> list[tuple[str, float]]:
+        """The incident state machine of `detector.incidents` for this series."""
+        hot, moderate, _, _, signals = ev
+        st, opened, updated = self.state, False, False
+        self._accepted = self._resolved = False
+        if st <= POSSIBLE and hot:
+            earlier = self.started if st == POSSIBLE else t_start
+            self.started = _fmin(_fmin(earlier, onset), t_start)
+            self.detected, self.state, self.calm, self.age = t_end, CONFIRMED, 0, 0
+            self.alert_obs = self.peak = x
+            self.signals, opened = 0, True
+        if st >= CONFIRMED:
+            back = st == RECOVERING and moderate
+            more = st == CONFIRMED and x >= self.cfg.incidents.escalation * max(self.alert_obs, 1)
+            if back or (more and hot):
+                self.state, self.calm, self.alert_obs, updated = CONFIRMED, 0, x, True
+        if full:
+            self._settle(st, ev)
+        if self.state == OK and moderate and not hot:
+            self.state, self.started = POSSIBLE, _fmin(onset, t_start)
+        if self.state >= CONFIRMED:
+            self.peak = max(self.peak, x)
+            self.signals |= signals
+        out = [(s, self.started) for s, yes in (("open", opened), ("update", updated),
+                                                 ("resolved", self._resolved)) if yes]
+        if self._resolved:
+            self.started = self.detected = _NAN
+            self.age, self.peak, self.signals = 0, 0.0, 0
+        return out
+
+    def _settle(self, st: int, ev: tuple) -> None:
+        """Full-bucket moves towards resolution (``st``: the state before this bucket)."""
+        hot, moderate, active = ev[0], ev[1], ev[2]
+        cfg = self.cfg.incidents
+        if st >= CONFIRMED:
+            self.age += 1
+            self.calm = self.calm + 1 if not active else 0
+            if st == CONFIRMED and not active:
+                self.state = RECOVERING
+        if st == POSSIBLE and not moderate and not hot:
+            self.state = OK
+        if st >= CONFIRMED:
+            self._accepted = self.state == CONFIRMED and self.age >= cfg.accept_buckets
+            if self.calm >= cfg.calm_buckets or self._accepted:
+                self.state, self.calm, self._resolved = OK, 0, True
+
+
+def _fuse(p: float, stat: float, still: bool, fc) -> tuple[bool, bool, bool, float, int]:
+    """`detector.fusion.fuse` without error rates: (hot, moderate, active, score, signals)."""
+    spike_m, change_m = p < fc.p_moderate, stat >= fc.cusum_moderate
+    hot = p < fc.p_strong or stat >= 1.0
+    p_min = min(p, 1.0)
+    if stat > 0:
+        p_min = min(p_min, fc.p_strong ** min(stat, 10.0))
+    score = -math.log10(max(p_min, 1e-300)) if p_min < 1.0 else 0.0
+    return hot, spike_m or change_m, still, score, SPIKE * spike_m + CHANGE * change_m
