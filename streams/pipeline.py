@@ -141,6 +141,13 @@ class Pipeline:
             self._process_one(rec, event)
         self._commit()
 
+    def process_reference(self, records: Iterable[Record]) -> None:
+        """`process` record by record on the reference path only (no batch decoding, no
+        inlined ingest): the baseline the equivalence tests compare the fast path with."""
+        for rec in records:
+            self._process_one(rec, decode_record(rec))
+        self._commit()
+
     def _process_one(self, rec: Record, event: Event | BadMessage) -> None:
         """The reference handling of one decoded record."""
         self.counters.processed += 1
