@@ -87,6 +87,10 @@ def mixed_records(seed: int = 3, hours: float = 3.4) -> list[Record]:
         if topic == "reports" and e["service"] == "chatgpt" and t < SPIKE_AT:
             e = {**e, "ts": _iso(t, rng)}
         out.append((topic, json.dumps(e).encode()))
+        if k == 0:  # late before any bucket closed (only the watermark says so), then not late
+            for back in (400, 100):
+                late = {"service": e["service"], "ts": t - back}
+                out.append(("reports", json.dumps(late).encode()))
         r = rng.random()
         if r < 0.25:
             svc = rng.choice(services + [f"new-{k // 500}"])
