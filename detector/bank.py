@@ -6,6 +6,11 @@ spike p-value (`counts`), CUSUM on standardised residuals (`changepoint`), error
 Only full buckets are learned, and only by services not in an incident (protection). Python
 loops run only over the few services that emit a transition.
 
+Quiet path: when no service is in an incident, no error rates are given and no p-value or
+CUSUM statistic reaches a moderate level, fusion and the incident machine cannot move anyone,
+so `step` computes only the score and learns everyone (``DetectorBank.fast = False`` forces
+the full path; tests check both give the same bytes).
+
 Partial buckets: ``step(t_end, ..., fraction=f)`` with f < 1 means the bucket started at
 ``t_end - f * bucket_seconds`` and ``t_end`` is the event time of this early look, which is
 the ``detected_at`` of anything it opens. The same bucket is later stepped with f = 1.
@@ -13,10 +18,7 @@ the ``detected_at`` of anything it opens. The same bucket is later stepped with 
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,27 +29,14 @@ from detector.counts import NegBinTest, nb_upper
 from detector.errorrate import RateBaseline
 from detector.errors import SnapshotError, UnknownServiceError
 from detector.explain import Facts, make_transition
-from detector.fusion import Evidence, fuse, signal_names
+from detector.fusion import Evidence, fuse, quiet_score, signal_names
 from detector.incidents import CONFIRMED, STATE_NAMES, IncidentMachine, Moves, incident_id
 from detector.related import RelatedTracker
 from detector.seasonal import SeasonalBaseline
-from detector.types import BucketContext, Status, Transition
+from detector.snapshot import pack, unpack
+from detector.types import BucketContext, ServiceStatus, Status, Transition
 
 _SNAPSHOT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class ServiceStatus:
-    """Read-only view of one service after its latest bucket."""
-
-    service: str
-    t: float
-    observed: float
-    expected: float
-    upper: float
-    score: float
-    state: str
-    incident_id: str | None
 
 
 class _Latest(VectorModel):
@@ -71,6 +60,8 @@ class DetectorBank:
     [('chatgpt', 'open', 20.0)]
     """
 
+    fast = True  # take the quiet path when it applies (False: always the full path)
+
     def __init__(self, config: BankConfig | None = None) -> None:
         self.config = config or BankConfig()
         cfg = self.config
@@ -83,7 +74,8 @@ class DetectorBank:
         self._inc = IncidentMachine(cfg.incidents)
         self._latest = _Latest()
         self._related = RelatedTracker(cfg.related_seconds)
-        self._fusion = cfg.fusion_config()
+        self._fusion = fc = cfg.fusion_config()
+        self._levels = (max(fc.p_moderate, fc.p_strong), min(fc.cusum_moderate, 1.0))
 
     def _models(self) -> dict[str, VectorModel]:
         return {"seasonal.": self._seasonal, "counts.": self._counts, "cusum.": self._cusum,
@@ -165,47 +157,68 @@ class DetectorBank:
         bs = self.config.bucket_seconds
         t_start = float(t_end) - frac * bs
         f = self._seasonal.factor(t_start + bs / 2)
-        mu, k = self._mu(0.0, f), self._counts.dispersion()
+        lt = self._latest.cols
+        mu = self._mu(0.0, f)
+        k = self._counts.dispersion()
         m = mu if full else mu * frac  # expected count of this (possibly partial) bucket
         sd = self._counts.sd(m, k)
-        p_rep = self._counts.pvalue(x, mu, frac, k, sd)
-        p_err = None if err is None else self._rates.pvalue(err, req)
         excess = x - m
+        p_rep = self._counts.pvalue(x, mu, frac, k, sd, excess)
+        calm = not self._inc.cols["state"].any()  # every service ok (the usual case)
         if full:  # the CUSUM watches for the start of a change: not while an incident holds
-            live = self._inc.live()  # frozen where an incident holds, watching elsewhere
-            self._cusum.update(t_start, excess / sd, x, mu, ~live if live.any() else None)
+            live = None if calm else self._inc.live()  # frozen there, watching elsewhere
+            self._cusum.update(t_start, excess / sd, x, mu,
+                               ~live if live is not None and live.any() else None)
         stat = self._cusum.stat()
         fc = self._fusion
-        still = (excess > fc.z_calm * sd) & (x >= fc.ratio_calm * m)
-        ev = fuse(p_rep, stat, p_err, fc, still)
-        onset = np.where(stat >= fc.cusum_moderate, self._cusum.cols["onset"], np.nan)
-        moves = self._inc.advance(ev, x if full else x / frac, t_start, float(t_end), onset,
-                                  full=full)
-        out = self._emit(moves, ev, x, m, float(t_end), context or {})
-        if not full and moves.opened.size:  # full buckets reset in `_learn`
-            self._cusum.reset(moves.opened)
+        if self.fast and calm and err is None and self._quiet(p_rep, stat):
+            quiet_score(p_rep, stat, fc.p_strong, lt["score"])
+            out, moves = [], None
+        else:
+            still = (excess > fc.z_calm * sd) & (x >= fc.ratio_calm * m)
+            ev = fuse(p_rep, stat, None if err is None else self._rates.pvalue(err, req), fc,
+                      still)
+            onset = np.where(stat >= fc.cusum_moderate, self._cusum.cols["onset"], np.nan)
+            moves = self._inc.advance(ev, x if full else x / frac, t_start, float(t_end), onset,
+                                      full=full)
+            out = self._emit(moves, ev, x, m, float(t_end), context or {})
+            if not full and moves.opened.size:  # full buckets reset in `_learn`
+                self._cusum.reset(moves.opened)
+            lt["score"] = ev.score
         if full:
-            self._learn(t_start + bs / 2, x, mu, err, req, moves, (f, k, sd))
-        lt = self._latest.cols
-        lt["t"], lt["obs"], lt["mu"], lt["score"] = float(t_end), x, m, ev.score
+            self._learn(t_start + bs / 2, x, mu, err, req, moves, (f, sd))
+        lt["t"].fill(float(t_end))
+        lt["obs"][...] = x
+        lt["mu"][...] = m
         return out
 
+    def _quiet(self, p_rep: np.ndarray, stat: np.ndarray) -> bool:
+        """No p-value and no CUSUM statistic reaches a moderate (or strong) level."""
+        p_level, stat_level = self._levels
+        return bool(p_rep.min(initial=1.0) >= p_level and stat.max(initial=0.0) < stat_level)
+
     def _learn(self, t_mid: float, x: np.ndarray, mu: np.ndarray, err: np.ndarray | None,
-               req: np.ndarray | None, moves: Moves, fks: tuple[np.ndarray, ...]) -> None:
-        """Learn a full bucket where no incident holds; clipped so outliers cannot drag it."""
-        f, _, sd = fks
-        learn = ~self._inc.in_incident() | self._seasonal.young(self.config.young_buckets)
+               req: np.ndarray | None, moves: Moves | None, fs: tuple[np.ndarray, ...]) -> None:
+        """Learn a full bucket where no incident holds; clipped so outliers cannot drag it.
+
+        ``moves`` is None on a quiet step: nobody in an incident, nothing moved.
+        """
+        f, sd = fs
         clip = self.config.learn_clip_sd
         xc = np.minimum(x, mu + clip * sd)
+        learn = None
+        if moves is not None:
+            learn = ~self._inc.in_incident() | self._seasonal.young(self.config.young_buckets)
         self._counts.learn(xc, mu, learn)
         self._seasonal.learn(t_mid, xc, learn, f)
-        if moves.accepted.size:
+        if moves is not None and moves.accepted.size:
             self._seasonal.accept_new_normal(moves.accepted)
-        self._seasonal.track_shadow(t_mid, x, self._inc.live(), f)
+        self._seasonal.track_shadow(t_mid, x, None if moves is None else self._inc.live(), f)
         if err is not None:
             rc = np.minimum(err, self._rates.cols["m"] + clip * self._rates.sd(req))
-            self._rates.learn(np.where(np.isfinite(err), rc, np.nan), req, learn)
-        if moves.opened.size or moves.resolved.size:
+            every = np.ones(len(x), bool) if learn is None else learn
+            self._rates.learn(np.where(np.isfinite(err), rc, np.nan), req, every)
+        if moves is not None and (moves.opened.size or moves.resolved.size):
             self._cusum.reset(np.concatenate([moves.opened, moves.resolved]))
 
     # transitions --------------------------------------------------------------------------
@@ -262,25 +275,14 @@ class DetectorBank:
         arrays: dict[str, np.ndarray] = {}
         for prefix, model in self._models().items():
             arrays.update(model.export(prefix))
-        meta = {"version": _SNAPSHOT_VERSION, "names": self._names,
-                "bucket_seconds": self.config.bucket_seconds,
-                "related": self._related.to_json()}
-        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        return buf.getvalue()
+        return pack(arrays, {"version": _SNAPSHOT_VERSION, "names": self._names,
+                             "bucket_seconds": self.config.bucket_seconds,
+                             "related": self._related.to_json()})
 
     @classmethod
     def from_bytes(cls, data: bytes, config: BankConfig | None = None) -> DetectorBank:
         """Restore a bank saved by `to_bytes` (same configuration expected)."""
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-            meta = json.loads(arrays.pop("meta").tobytes())
-        except Exception as exc:  # noqa: BLE001 - any decoding failure is a bad snapshot
-            raise SnapshotError(f"unreadable snapshot: {exc}") from exc
-        if meta.get("version") != _SNAPSHOT_VERSION:
-            raise SnapshotError(f"snapshot version {meta.get('version')} not supported")
+        arrays, meta = unpack(data, _SNAPSHOT_VERSION)
         bank = cls(config)
         if float(meta["bucket_seconds"]) != bank.config.bucket_seconds:
             raise SnapshotError("snapshot was taken with another bucket_seconds")

@@ -56,15 +56,21 @@ class Cusum(VectorModel):
         """
         c, cfg = self.cols, self.config
         zc = clip(z, -cfg.clip, cfg.clip)
-        old_hi, old_lo = c["s_hi"], c["s_lo"]
-        hi = clip(old_hi + zc - cfg.drift, 0.0, cfg.cap)
-        lo = clip(old_lo - zc - cfg.drift, 0.0, cfg.cap)
-        a = cfg.fast_alpha if watch is None else cfg.fast_alpha * watch
-        if watch is not None:
-            hi, lo = np.where(watch, hi, old_hi), np.where(watch, lo, old_lo)
-        onset = c["onset"]
-        c["onset"] = np.where(hi <= 0, np.nan, np.where(old_hi <= 0, t_start, onset))
-        c["s_hi"], c["s_lo"] = hi, lo
+        s_hi, s_lo, onset = c["s_hi"], c["s_lo"], c["onset"]
+        was_zero = s_hi <= 0
+        hi, lo = s_hi + zc, s_lo - zc
+        hi -= cfg.drift
+        lo -= cfg.drift
+        if watch is None:  # everyone moves: clip straight into the columns
+            clip(hi, 0.0, cfg.cap, out=s_hi)
+            clip(lo, 0.0, cfg.cap, out=s_lo)
+            a: float | np.ndarray = cfg.fast_alpha
+        else:
+            np.copyto(s_hi, clip(hi, 0.0, cfg.cap, out=hi), where=watch)
+            np.copyto(s_lo, clip(lo, 0.0, cfg.cap, out=lo), where=watch)
+            a = cfg.fast_alpha * watch
+        np.copyto(onset, t_start, where=was_zero)  # S+ leaves zero: a change may start here
+        np.copyto(onset, np.nan, where=s_hi <= 0)
         c["fx"] += a * (x - c["fx"])
         c["fmu"] += a * (mu - c["fmu"])
 

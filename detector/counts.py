@@ -72,9 +72,25 @@ class NegBinTest(VectorModel):
     def __init__(self, config: CountConfig | None = None) -> None:
         self.config = config or CountConfig()
         super().__init__()
+        self._k: np.ndarray | None = None  # dispersion cache, dropped when the state changes
+
+    def grow(self, n: int) -> None:
+        super().grow(n)
+        self._k = None
+
+    def load(self, arrays, prefix: str, n: int) -> None:  # type: ignore[override]
+        super().load(arrays, prefix, n)
+        self._k = None
 
     def dispersion(self) -> np.ndarray:
-        """Current k per service: the online estimate shrunk towards the prior when young."""
+        """Current k per service (read-only; computed once per learned bucket)."""
+        if self._k is None:
+            self._k = self._dispersion()
+            self._k.flags.writeable = False
+        return self._k
+
+    def _dispersion(self) -> np.ndarray:
+        """The online estimate shrunk towards the prior when young."""
         c, cfg = self.cols, self.config
         est = np.where(c["k_den"] > 0, c["k_num"] / np.maximum(c["k_den"], 1e-12), cfg.k_prior)
         w = c["k_n"] / (c["k_n"] + cfg.k_warm)
@@ -91,25 +107,39 @@ class NegBinTest(VectorModel):
         return (x >= cfg.min_count * max(fraction, 0.5)) & (x >= cfg.min_ratio * mu)
 
     def pvalue(self, x: np.ndarray, mu: np.ndarray, fraction: float = 1.0,
-               k: np.ndarray | None = None, sd: np.ndarray | None = None) -> np.ndarray:
+               k: np.ndarray | None = None, sd: np.ndarray | None = None,
+               excess: np.ndarray | None = None) -> np.ndarray:
         """Upper-tail p-value of ``x`` given full-bucket mean ``mu``; 1.0 where gated out.
 
-        ``k`` and ``sd`` (of the partial bucket) may be passed when the caller has them.
+        ``k``, ``sd`` (of the partial bucket) and ``excess`` (x minus the partial bucket's
+        mean) may be passed when the caller has them.
         """
         k = self.dispersion() if k is None else k
         m = mu if fraction == 1.0 else mu * fraction
         sd = np.sqrt(m + k * m * m) if sd is None else sd
-        pre = np.flatnonzero(x - m > self.config.prefilter_z * sd)
-        cand = pre[self.gates(x[pre], m[pre], fraction)]
+        excess = x - m if excess is None else excess
+        pre = np.flatnonzero(excess > self.config.prefilter_z * sd)
         p = np.ones_like(x, dtype=float)
+        if pre.size == 0:
+            return p
+        cand = pre[self.gates(x[pre], m[pre], fraction)]
         if cand.size:
             p[cand] = nb_sf(x[cand], m[cand], k[cand])
         return p
 
-    def learn(self, x: np.ndarray, mu: np.ndarray, mask: np.ndarray) -> None:
-        """Update the moment estimator of k with full-bucket counts where ``mask``."""
-        c = self.cols
-        a = np.where(mask, np.maximum(1.0 / (c["k_n"] + 1.0), self.config.k_alpha), 0.0)
+    def learn(self, x: np.ndarray, mu: np.ndarray, mask: np.ndarray | None) -> None:
+        """Update the moment estimator of k with full-bucket counts where ``mask`` (None: all)."""
+        c, alpha = self.cols, self.config.k_alpha
+        n = c["k_n"]
+        if mask is None:  # a scalar step once every service is past its warm-up
+            a = alpha if n.size and 1.0 / (n.min() + 1.0) <= alpha else np.maximum(
+                1.0 / (n + 1.0), alpha)
+        else:
+            a = np.where(mask, np.maximum(1.0 / (n + 1.0), alpha), 0.0)
         c["k_num"] += a * ((x - mu) ** 2 - mu - c["k_num"])
         c["k_den"] += a * (mu * mu - c["k_den"])
-        np.add(c["k_n"], mask, out=c["k_n"])  # += 1 where mask (bool as 0/1)
+        if mask is None:
+            n += 1.0
+        else:
+            np.add(n, mask, out=n)  # += 1 where mask (bool as 0/1)
+        self._k = None

@@ -7,19 +7,31 @@ deseasonalised counts, so it follows growth; profiles are EWMAs of ``count / lev
 the multiplicative Holt-Winters idea (Winters 1960) in O(1) per bucket with per-slot learning.
 New services start from a conservative prior level with a pseudo-count. Learning is masked by
 the caller (protection during incidents) and counts are clipped to an upper bound.
+
+Both profiles live in one (192, n) float32 block (hour of day in rows 0-23, hour of week in
+rows 24-191) with their counts in another, so that the four slots around a time are gathered
+once per step (`Slots`) and serve scoring and learning, updated by a handful of whole-block
+operations. Snapshots keep the per-profile names (``hod``, ``how``, ...).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from detector.columns import Field, VectorModel, clip
+from detector.errors import SnapshotError
 
 HOURS_DAY = 24
 HOURS_WEEK = 168
 _MONDAY_OFFSET_H = 72  # 1970-01-01 was a Thursday: shift so slot 0 is Monday 00:00 UTC
+_ROWS = HOURS_DAY + HOURS_WEEK
+# snapshot name -> (block, first row, end row); snapshot order as before the blocks existed
+_SAVED = {"level": None, "level_n": None, "hod": ("prof", 0, HOURS_DAY),
+          "hod_n": ("prof_n", 0, HOURS_DAY), "how": ("prof", HOURS_DAY, _ROWS),
+          "how_n": ("prof_n", HOURS_DAY, _ROWS), "shadow": None}
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,26 @@ def _interp(t: float, period_h: int, offset_h: int = 0) -> tuple[int, int, float
     return lo % period_h, (lo + 1) % period_h, float(w)
 
 
+@dataclass(frozen=True)
+class Slots:
+    """The four profile slots around event time ``t`` for every service, gathered once.
+
+    Rows are (day lo, day hi, week lo, week hi) with interpolation weights ``w`` (4, 1);
+    ``p`` and ``n`` are copies of those profile / count rows, ``cur`` the interpolated day and
+    week profiles (2, n) and ``f`` the seasonal factor (read-only). Valid while the model's
+    ``version`` is unchanged; learning consumes (updates) ``p`` and ``n``.
+    """
+
+    t: float
+    version: int
+    rows: list[int]
+    w: np.ndarray
+    p: np.ndarray
+    n: np.ndarray
+    cur: np.ndarray
+    f: np.ndarray
+
+
 class SeasonalBaseline(VectorModel):
     """Per-service seasonal expectation of counts per bucket, vectorised over services.
 
@@ -58,28 +90,47 @@ class SeasonalBaseline(VectorModel):
     FIELDS = {
         "level": Field("f8", 0.0),
         "level_n": Field("f8", 0.0),
-        "hod": Field("f4", 1.0, rows=HOURS_DAY),
-        "hod_n": Field("f4", 0.0, rows=HOURS_DAY),
-        "how": Field("f4", 1.0, rows=HOURS_WEEK),
-        "how_n": Field("f4", 0.0, rows=HOURS_WEEK),
+        "prof": Field("f4", 1.0, rows=_ROWS),
+        "prof_n": Field("f4", 0.0, rows=_ROWS),
         "shadow": Field("f8", 0.0),
     }
 
     def __init__(self, config: SeasonalConfig | None = None) -> None:
-        self.config = config or SeasonalConfig()
+        self.config = cfg = config or SeasonalConfig()
         super().__init__()
         self._hour = -1  # last hour-of-day learned: profiles are renormalised on each new hour
+        self._version = 0  # bumped whenever the profiles change (invalidates `Slots`)
+        self._slots: Slots | None = None
+        self._floors = np.array([[cfg.slot_alpha]] * 2 + [[cfg.week_alpha]] * 2, np.float32)
 
-    def factor(self, t: float) -> np.ndarray:
-        """Seasonal factor of every service at event time ``t``."""
+    def grow(self, n: int) -> None:
+        super().grow(n)
+        self._version += 1
+
+    def slots(self, t: float) -> Slots:
+        """The profile slots and seasonal factor at event time ``t`` (cached until learning)."""
+        s = self._slots
+        if s is not None and s.t == t and s.version == self._version:
+            return s
         c = self.cols
         d0, d1, dw = _interp(t, HOURS_DAY)
         w0, w1, ww = _interp(t, HOURS_WEEK, _MONDAY_OFFSET_H)
-        day = (1 - dw) * c["hod"][d0] + dw * c["hod"][d1]
-        week = (1 - ww) * c["how"][w0] + ww * c["how"][w1]
-        n_week = (1 - ww) * c["how_n"][w0] + ww * c["how_n"][w1]
+        rows = [d0, d1, HOURS_DAY + w0, HOURS_DAY + w1]
+        w = np.array([[1 - dw], [dw], [1 - ww], [ww]], dtype=np.float32)
+        p, n = c["prof"].take(rows, axis=0), c["prof_n"].take(rows, axis=0)
+        pw = p * w
+        cur = pw[0::2] + pw[1::2]  # (day, week) interpolated
+        nw = n[2:] * w[2:]
+        n_week = nw[0] + nw[1]
         trust = n_week / (n_week + self.config.week_trust)
-        return np.maximum((1 - trust) * day + trust * week, 1e-3).astype(np.float64)
+        f = np.maximum((1 - trust) * cur[0] + trust * cur[1], 1e-3).astype(np.float64)
+        f.flags.writeable = False
+        self._slots = Slots(t, self._version, rows, w, p, n, cur, f)
+        return self._slots
+
+    def factor(self, t: float) -> np.ndarray:
+        """Seasonal factor of every service at event time ``t`` (read-only array)."""
+        return self.slots(t).f
 
     def expected(self, t: float) -> np.ndarray:
         """Expected count per full bucket at event time ``t`` (bucket mid-point is best)."""
@@ -94,78 +145,107 @@ class SeasonalBaseline(VectorModel):
         cfg = self.config
         return cfg.prior_level * cfg.prior_weight / (cfg.prior_weight + self.cols["level_n"])
 
-    def learn(self, t: float, x: np.ndarray, mask: np.ndarray,
+    def learn(self, t: float, x: np.ndarray, mask: np.ndarray | None,
               f: np.ndarray | None = None) -> None:
-        """Learn counts ``x`` of the bucket at ``t`` where ``mask`` (clipped by the caller).
+        """Learn counts ``x`` of the bucket at ``t`` where ``mask`` (None: every service).
 
-        ``f`` is `factor(t)` when the caller already has it.
+        Counts are clipped by the caller; ``f`` is `factor(t)` when the caller already has it.
         """
         c, cfg = self.cols, self.config
         f = self.factor(t) if f is None else f
-        self._renormalise(t)
-        level = c["level"]
-        a = np.where(mask, np.maximum(1.0 / (c["level_n"] + 1.0), cfg.level_alpha), 0.0)
+        if self._renormalise(t):
+            self._slots = None
+        level, level_n = c["level"], c["level_n"]
+        a = self._rate(level_n, cfg.level_alpha, mask)
         level += a * (x / f - level)
-        np.add(c["level_n"], mask, out=c["level_n"])  # += 1 where mask (bool as 0/1)
+        if mask is None:
+            level_n += 1.0
+        else:
+            np.add(level_n, mask, out=level_n)  # += 1 where mask (bool as 0/1)
         ratio = (x / np.maximum(level, 1e-9)).astype(np.float32)  # profiles are float32
-        mask = (mask & (c["level_n"] >= cfg.profile_after)).astype(np.float32)
-        self._learn_profile("hod", "hod_n", _interp(t, HOURS_DAY), ratio, mask, cfg.slot_alpha)
-        self._learn_profile("how", "how_n", _interp(t, HOURS_WEEK, _MONDAY_OFFSET_H), ratio,
-                            mask, cfg.week_alpha)
+        if mask is None and (level_n.size == 0 or level_n.min() >= cfg.profile_after):
+            pmask = None  # every service learns its profiles: multiplying by 1 is skipped
+        else:
+            every = True if mask is None else mask
+            pmask = (every & (level_n >= cfg.profile_after)).astype(np.float32)
+        self._learn_profiles(self.slots(t), ratio, pmask)
 
-    def _learn_profile(self, name: str, count: str, slots: tuple[int, int, float],
-                       ratio: np.ndarray, mask: np.ndarray, floor: float) -> None:
-        """Move the two neighbouring slots towards ``ratio`` in proportion to their weight.
+    @staticmethod
+    def _rate(n: np.ndarray, floor: float, mask: np.ndarray | None) -> np.ndarray | float:
+        """Step max(1 / (n + 1), floor) where ``mask`` (else 0); a scalar once all are old."""
+        if mask is None:
+            if n.size and 1.0 / (n.min() + 1.0) <= floor:
+                return floor
+            return np.maximum(1.0 / (n + 1.0), floor)
+        return np.where(mask, np.maximum(1.0 / (n + 1.0), floor), 0.0)
 
-        ``ratio`` and ``mask`` (0/1) are float32 like the profiles, to avoid conversions. Both
-        slots are updated as one (2, n) block: a view of adjacent rows, a copy at the wrap.
+    def _learn_profiles(self, s: Slots, ratio: np.ndarray, pmask: np.ndarray | None) -> None:
+        """Move the four slots of ``s`` towards ``ratio`` in proportion to their weights.
+
+        Day and week slots are one (4, n) block: each update is one operation on the block.
         """
         c = self.cols
-        i0, i1, w = slots
-        prof, n = c[name], c[count]
-        rows = slice(i0, i0 + 2) if i1 == i0 + 1 else [i0, i1]
-        p2, n2 = prof[rows], n[rows]
-        wcol = np.array([[1 - w], [w]], dtype=np.float32)
-        cur = wcol[0] * p2[0] + wcol[1] * p2[1]
-        err = clip(ratio - cur, -50.0, 50.0) * mask
-        a = np.maximum(np.float32(1.0) / (n2 + np.float32(self.config.slot_prior)),
-                       np.float32(floor)) * wcol
-        p2 += a * err
-        n2 += wcol * mask
-        np.maximum(p2, 1e-3, out=p2)
-        if not isinstance(rows, slice):  # fancy indexing copied: write the two rows back
-            prof[rows], n[rows] = p2, n2
+        err = clip(ratio - s.cur, -50.0, 50.0)  # (2, n): day, week
+        if pmask is not None:
+            err *= pmask
+        a = np.maximum(np.float32(1.0) / (s.n + np.float32(self.config.slot_prior)),
+                       self._floors) * s.w
+        p, n = s.p, s.n  # copies of the rows: updated in place, then written back
+        k = p.shape[1]
+        p.reshape(2, 2, k)[...] += a.reshape(2, 2, k) * err[:, None, :]
+        n += s.w if pmask is None else s.w * pmask
+        np.maximum(p, 1e-3, out=p)
+        c["prof"][s.rows] = p
+        c["prof_n"][s.rows] = n
+        self._version += 1
 
-    def _renormalise(self, t: float) -> None:
+    def _renormalise(self, t: float) -> bool:
         """Keep the hour-of-day profile at mean 1 (scale lives in the level).
 
-        Done when a new six-hour period starts (``_hour`` holds its first hour), in place.
+        Done when a new six-hour period starts (``_hour`` holds its first hour), in place;
+        returns whether it was done.
         """
         hour = int(t // 21600) * 6
         if hour == self._hour:
-            return
+            return False
         self._hour = hour
         c = self.cols
-        m = c["hod"].mean(axis=0, dtype=np.float64)
-        level, hod, how = c["level"], c["hod"], c["how"]
-        np.multiply(level, m, out=level)
-        inv = (1.0 / m).astype(np.float32)
-        np.multiply(hod, inv, out=hod)
-        np.multiply(how, inv, out=how)
+        prof = c["prof"]
+        m = prof[:HOURS_DAY].mean(axis=0, dtype=np.float64)
+        np.multiply(c["level"], m, out=c["level"])
+        np.multiply(prof, (1.0 / m).astype(np.float32), out=prof)  # both profiles
+        self._version += 1
+        return True
 
     def export(self, prefix: str) -> dict[str, np.ndarray]:
-        out = super().export(prefix)
+        c = self.cols
+        out = {}
+        for name, blk in _SAVED.items():
+            out[prefix + name] = (c[name] if blk is None else c[blk[0]][blk[1]:blk[2]]).copy()
         out[prefix + "_hour"] = np.array(self._hour, dtype=np.int64)
         return out
 
-    def load(self, arrays, prefix: str, n: int) -> None:  # type: ignore[override]
-        super().load(arrays, prefix, n)
+    def load(self, arrays: Mapping[str, np.ndarray], prefix: str, n: int) -> None:
+        """Restore an `export` (the per-profile arrays are stacked into the blocks)."""
+        got = {prefix + k: arrays.get(prefix + k) for k in ("level", "level_n", "shadow")}
+        for blk, (day, week) in {"prof": ("hod", "how"), "prof_n": ("hod_n", "how_n")}.items():
+            d, w = arrays.get(prefix + day), arrays.get(prefix + week)
+            if d is None or w is None or d.shape != (HOURS_DAY, n) or w.shape != (HOURS_WEEK, n):
+                raise SnapshotError(f"column {prefix + day} / {prefix + week} missing or of "
+                                    "wrong shape")
+            got[prefix + blk] = np.concatenate([d, w])
+        super().load(got, prefix, n)
         self._hour = int(arrays[prefix + "_hour"])
+        self._version += 1
 
-    def track_shadow(self, t: float, x: np.ndarray, mask: np.ndarray,
+    def track_shadow(self, t: float, x: np.ndarray, mask: np.ndarray | None,
                      f: np.ndarray | None = None) -> None:
-        """EWMA of the deseasonalised level while an incident holds (``mask``)."""
+        """EWMA of the deseasonalised level while an incident holds (``mask``; None: none)."""
         sh = self.cols["shadow"]
+        if mask is None:
+            if not sh.any():
+                return
+            mask = np.zeros(sh.shape, bool)
         idx = np.flatnonzero(mask | (sh != 0))
         if idx.size == 0:
             return

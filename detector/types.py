@@ -38,3 +38,17 @@ class Transition:
     top_regions: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     state: str = ""  # possible | confirmed | recovering | resolved
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """Read-only view of one service after its latest bucket."""
+
+    service: str
+    t: float
+    observed: float
+    expected: float
+    upper: float
+    score: float
+    state: str
+    incident_id: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from detector.columns import Columns, Field, clip
@@ -56,3 +57,42 @@ def test_cached_column_views_follow_growth_and_load() -> None:
     d.load(saved, "x.", 20)
     d["level"] *= 2.0
     assert d["level"][19] == 14.0 and c["level"][19] == 7.0
+
+
+def _mixed_run(fast: bool) -> tuple[list, bytes, list]:
+    """A bank through quiet stretches, outages, partial looks, error rates, a late service."""
+    from detector import DetectorBank
+
+    rng = np.random.default_rng(11)
+    n, steps = 40, 2000
+    base = np.exp(rng.uniform(np.log(0.2), np.log(300.0), n))
+    lam = base * (1 + 0.5 * np.sin(np.arange(steps) / 229.0))[:, None]
+    lam[1500:1520, 3] *= 40.0  # spike
+    lam[1600:1700, 9] *= np.linspace(1.0, 8.0, 100)  # ramp
+    lam[1750:, 17] *= 5.0  # shift
+    x = rng.poisson(lam).astype(float)
+    bank = DetectorBank()
+    bank.fast = fast
+    bank.ensure([f"s{i}" for i in range(n - 1)])
+    out, status = [], []
+    for k in range(steps):
+        if k == 900:
+            bank.add_service(f"s{n - 1}")
+        m = len(bank.services)
+        t = 60.0 * (k + 1)
+        if k >= 1450:  # the pipeline's partial looks
+            out += bank.step(t - 40.0, x[k, :m] / 3, fraction=1 / 3)
+        err = {} if not 1480 <= k < 1520 else {
+            "error_rate": np.where(np.arange(m) == 5, 0.3, 0.01), "requests": np.full(m, 900.0)}
+        out += bank.step(t, x[k, :m], **err)
+        if k % 50 == 0:
+            status.append(bank.status())
+            with pytest.raises(ValueError):
+                bank.step(t, np.zeros(m + 1))  # a malformed bucket changes nothing
+    return out, bank.to_bytes(), status
+
+
+def test_the_quiet_path_gives_the_full_paths_transitions_and_state() -> None:
+    fast, full = _mixed_run(True), _mixed_run(False)
+    assert fast[0] == full[0] and fast[1] == full[1] and fast[2] == full[2]
+    assert {t.service for t in fast[0] if t.status == "open"} >= {"s3", "s9", "s17"}
