@@ -14,8 +14,8 @@ from collections import deque
 from collections.abc import Callable
 
 from streams.errors import BadMessage
-from streams.parsing import REPORTS, decode
-from streams.pipeline import Record, decode_record
+from streams.parsing import REPORTS, decode, decode_many
+from streams.pipeline import Record
 from streams.schema import Event
 
 Decoded = tuple[Record, Event | BadMessage]
@@ -43,8 +43,9 @@ class InputMerge:
         self._rank = {t: (0 if t == REPORTS else 1) for t in topics}
 
     def add(self, topic: str, records: list[Record]) -> None:
-        """Buffer `records` of `topic`, decoding each one (once)."""
-        self.queues[topic].extend([(rec, decode_record(rec)) for rec in records])
+        """Buffer `records` of `topic`, decoded once, as a batch (`decode_many`)."""
+        events = decode_many(topic, [rec.value for rec in records])
+        self.queues[topic].extend(zip(records, events, strict=True))
 
     def buffered(self, topic: str) -> int:
         return len(self.queues[topic])

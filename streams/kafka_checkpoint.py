@@ -5,7 +5,9 @@ zlib-compressed `Pipeline.snapshot()` (bank, buckets, damper and the consumed po
 inside). A save returns only once the broker acknowledged it (acks=all), so the worker can
 commit offsets after it; compaction keeps the latest value per key. Loading reads the topic
 from where the previous load stopped to its current end, so a worker that receives a
-partition on a rebalance also sees the checkpoints its peers wrote meanwhile.
+partition on a rebalance also sees the checkpoints its peers wrote meanwhile. Values are kept
+compressed and inflated only when their key is loaded: the topic also holds other groups'
+and superseded checkpoints (compaction is lazy), which a worker never needs to inflate.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class KafkaCheckpoints:
         self.bootstrap, self.topic, self._producer = bootstrap, topic, producer
         self._reader: Any = None
         self._parts: list[Any] = []
-        self._latest: dict[str, bytes] = {}
+        self._latest: dict[str, bytes] = {}  # key -> zlib-compressed snapshot
         self.saved = 0
 
     def save(self, key: str, snapshot: bytes, timeout_s: float = 600.0) -> None:
@@ -39,19 +41,25 @@ class KafkaCheckpoints:
     def save_all(self, items: list[tuple[str, bytes]], timeout_s: float = 600.0) -> None:
         """Write several checkpoints, then wait for every acknowledgement (one round trip
         for all of them instead of one per key); returns only once all are acknowledged."""
-        futures = [self._producer.send(self.topic, key=key.encode(),
-                                       value=zlib.compress(snapshot, 1))
-                   for key, snapshot in items]
+        packed = [(key, zlib.compress(snapshot, 1)) for key, snapshot in items]
+        futures = [self._producer.send(self.topic, key=key.encode(), value=value)
+                   for key, value in packed]
         for future in futures:
             future.get(timeout=timeout_s)
-        for key, snapshot in items:
-            self._latest[key] = snapshot
+        for key, value in packed:
+            self._latest[key] = value
             self.saved += 1
 
     def load(self, key: str) -> bytes | None:
         """Latest snapshot saved under `key` (by anyone), or None."""
         self._catch_up()
-        return self._latest.get(key)
+        value = self._latest.get(key)
+        if value is None:
+            return None
+        try:
+            return zlib.decompress(value)
+        except zlib.error as exc:
+            raise CheckpointError(f"corrupt checkpoint {key!r}: {exc}") from exc
 
     def position(self, key: str, topic: str, partition: int) -> int:
         """Next offset of input (logical `topic`, `partition`) inside the latest checkpoint."""
@@ -85,11 +93,8 @@ class KafkaCheckpoints:
         name = key.decode()
         if value is None:  # tombstone
             self._latest.pop(name, None)
-            return
-        try:
-            self._latest[name] = zlib.decompress(value)
-        except zlib.error as exc:
-            raise CheckpointError(f"corrupt checkpoint {name!r}: {exc}") from exc
+        else:
+            self._latest[name] = value
 
     def close(self) -> None:
         if self._reader is not None:

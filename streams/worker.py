@@ -33,9 +33,10 @@ from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
 from streams.pipeline import Pipeline, Record
 from streams.store import Store
-from streams.worker_config import WorkerConfig, group_done, rebalance_listener
+from streams.worker_config import WorkerConfig, commit_offsets, group_done, rebalance_listener
 
 log = logging.getLogger("outage_radar.worker")
+POLL_MS = 50  # longest wait of an idle poll: how soon `stop()` and live watermarks are seen
 
 __all__ = ["InputMerge", "Worker", "WorkerConfig", "event_time"]  # the merge lives in input_merge
 
@@ -65,6 +66,7 @@ class Worker:
         self._next: dict[Any, int] = {}  # next offset per input TopicPartition (no network)
         self._logical = config.topics.inputs  # kafka topic -> logical name
         self._real = {v: k for k, v in self._logical.items()}
+        self._tps: dict[tuple[str, int], Any] = {}  # (logical, partition) -> TopicPartition
 
     # -- lifecycle ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -120,7 +122,7 @@ class Worker:
 
     # -- the loop -----------------------------------------------------------------------
     def _poll_once(self) -> None:
-        batch = self._consumer.poll(timeout_ms=200)
+        batch = self._consumer.poll(timeout_ms=POLL_MS)
         for tp, msgs in batch.items():
             merge = self.merges.get(tp.partition)
             if merge is None:  # revoked meanwhile: the new owner re-reads from its checkpoint
@@ -143,9 +145,12 @@ class Worker:
         self._track_idle(bool(batch))
 
     def _tp(self, logical: str, p: int) -> Any:
-        from kafka import TopicPartition
+        tp = self._tps.get((logical, p))
+        if tp is None:
+            from kafka import TopicPartition
 
-        return TopicPartition(self._real[logical], p)
+            tp = self._tps[(logical, p)] = TopicPartition(self._real[logical], p)
+        return tp
 
     def _idle(self, logical: str, p: int) -> bool:
         """Caught up: nothing buffered and the position reached the known high-water mark."""
@@ -222,30 +227,27 @@ class Worker:
         Inside a rebalance callback the commit is sent asynchronously (blocking calls of the
         group consumer are refused there); offsets are advisory anyway, the state holds them.
         """
-        from kafka import OffsetAndMetadata
-
         todo = sorted(self.pipelines if parts is None else parts & set(self.pipelines))
         todo = [p for p in todo if p in self._dirty]
         self._last_checkpoint = time.monotonic()
         if not todo:
             return
+        t0 = time.perf_counter()
         self._producer.flush()
+        t1 = time.perf_counter()
         assert self._checkpoints is not None
         self._checkpoints.save_all([(state_key(self.config.group, p), self.pipelines[p].snapshot())
                                     for p in todo])
-        offsets = {}
+        t2 = time.perf_counter()
+        offsets: dict[Any, int] = {}
         for p in todo:
             self._dirty.discard(p)
             for (logical, part), pos in self.pipelines[p].positions.items():
-                offsets[self._tp(logical, part)] = OffsetAndMetadata(pos, "", -1)
-        try:
-            if in_callback:
-                self._consumer.commit_async(offsets)
-            else:
-                self._consumer.commit(offsets, timeout_ms=30_000)
-        except Exception as exc:  # noqa: BLE001 - offsets are advisory: state holds positions
-            log.warning("offset commit failed (state is saved): %s", exc)
-        self._report("checkpoint", todo)
+                offsets[self._tp(logical, part)] = pos
+        commit_offsets(self._consumer, offsets, in_callback)
+        t3 = time.perf_counter()
+        self._report("checkpoint", todo, flush_s=round(t1 - t0, 4), save_s=round(t2 - t1, 4),
+                     commit_s=round(t3 - t2, 4))
 
     def _revoke(self, parts: set[int]) -> None:
         self.checkpoint(parts, in_callback=True)
@@ -282,11 +284,13 @@ class Worker:
             self._consumer.seek(tp, pos)
             self._next[tp] = pos
 
-    def _report(self, event: str, parts: list[int]) -> None:
+    def _report(self, event: str, parts: list[int], **timings: float) -> None:
+        """Tell `on_checkpoint` what happened (a checkpoint adds its steps' seconds)."""
         if self.on_checkpoint is not None:
             processed = sum(pipe.counters.processed for pipe in self.pipelines.values())
             self.on_checkpoint({"event": event, "partitions": parts, "processed": processed,
-                                "alerts": self.alerts, "dead_letters": self.dead_letters})
+                                "alerts": self.alerts, "dead_letters": self.dead_letters,
+                                **timings})
 
 
 if __name__ == "__main__":  # `python -m streams.worker`: the command line

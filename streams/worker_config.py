@@ -1,8 +1,9 @@
 """How a Kafka worker is configured and wired to its group: settings, the rebalance listener,
-and how a batch run knows its whole group is done."""
+offset commits, and how a batch run knows its whole group is done."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from streams import kafka_io
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
 from streams.settings import PipelineSettings
+
+log = logging.getLogger("outage_radar.worker")
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,19 @@ def rebalance_listener(on_revoked: Callable[[set[int]], None],
             on_assigned({tp.partition for tp in assigned})
 
     return Listener()
+
+
+def commit_offsets(consumer: Any, offsets: Mapping[Any, int], in_callback: bool) -> None:
+    """Commit next offsets per TopicPartition; inside a rebalance callback asynchronously (the
+    group consumer refuses blocking calls there). A failure is only logged: offsets are
+    advisory, the saved state holds the positions."""
+    from kafka import OffsetAndMetadata
+
+    meta = {tp: OffsetAndMetadata(pos, "", -1) for tp, pos in offsets.items()}
+    try:
+        if in_callback:
+            consumer.commit_async(meta)
+        else:
+            consumer.commit(meta, timeout_ms=30_000)
+    except Exception as exc:  # noqa: BLE001 - offsets are advisory: state holds positions
+        log.warning("offset commit failed (state is saved): %s", exc)
