@@ -24,23 +24,35 @@ class ReporterDamper:
     def __init__(self, max_per_window: int = 3, window_seconds: float = 600.0) -> None:
         self.max_per_window = int(max_per_window)
         self.window_seconds = float(window_seconds)
-        self._windows: dict[tuple[str, str], list[float]] = {}  # -> [window start, admitted]
+        # per "service\0reporter" (a service id never holds \0): window start, admitted count;
+        # str -> float dicts are not tracked by the cyclic GC, which matters at 1e5 reporters
+        self._start: dict[str, float] = {}
+        self._taken: dict[str, float] = {}
         self._pruned_at = float("-inf")
 
     def __len__(self) -> int:
-        return len(self._windows)
+        return len(self._start)
 
     def admit(self, service: str, reporter: str | None, ts: float, count: float = 1.0) -> float:
         """How much of ``count`` reports by ``reporter`` at event time ``ts`` counts."""
         if not reporter:
             return float(count)
-        self._prune(ts)
-        key = (service, reporter)
-        win = self._windows.get(key)
-        if win is None or ts >= win[0] + self.window_seconds or ts < win[0] - self.window_seconds:
-            win = self._windows[key] = [ts, 0.0]
-        take = max(0.0, min(float(count), self.max_per_window - win[1]))
-        win[1] += take
+        if ts >= self._pruned_at + self.window_seconds:
+            self._prune(ts)
+        key = service + "\0" + reporter
+        start = self._start.get(key)
+        w = self.window_seconds
+        if start is None or ts >= start + w or ts < start - w:
+            self._start[key] = ts
+            taken = 0.0
+        else:
+            taken = self._taken[key]
+        room = self.max_per_window - taken
+        count = float(count)
+        take = count if not room < count else room  # = max(0.0, min(count, room))
+        if not take > 0.0:
+            take = 0.0
+        self._taken[key] = taken + take
         return take
 
     def _prune(self, ts: float) -> None:
@@ -49,11 +61,13 @@ class ReporterDamper:
             return
         self._pruned_at = ts
         cutoff = ts - self.window_seconds
-        self._windows = {k: w for k, w in self._windows.items() if w[0] > cutoff}
+        self._start = {k: s for k, s in self._start.items() if s > cutoff}
+        taken = self._taken
+        self._taken = {k: taken[k] for k in self._start}
 
     def to_bytes(self) -> bytes:
         """Exact snapshot (JSON; floats round-trip exactly)."""
-        rows = [[s, r, w[0], w[1]] for (s, r), w in sorted(self._windows.items())]
+        rows = sorted([*k.split("\0", 1), s, self._taken[k]] for k, s in self._start.items())
         return json.dumps({"max": self.max_per_window, "window": self.window_seconds,
                            "pruned": self._pruned_at, "rows": rows}).encode()
 
@@ -63,5 +77,7 @@ class ReporterDamper:
         obj = json.loads(data)
         d = cls(int(obj["max"]), float(obj["window"]))
         d._pruned_at = float(obj["pruned"])
-        d._windows = {(s, r): [float(a), float(b)] for s, r, a, b in obj["rows"]}
+        for s, r, a, b in obj["rows"]:
+            d._start[s + "\0" + r] = float(a)
+            d._taken[s + "\0" + r] = float(b)
         return d

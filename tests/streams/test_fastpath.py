@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from detector.damping import ReporterDamper
 from streams.errors import BadMessage
 from streams.parsing import decode, decode_many
 from streams.pipeline import Pipeline, Record, decode_record, decode_records
@@ -129,3 +130,41 @@ def test_pipeline_fast_path_equals_reference_with_store(corpus: list[Record]) ->
     assert ref_store.services() == fast_store.services()
     for name in want["services"]:
         assert ref_store.series(name) == fast_store.series(name)
+
+
+class _ReferenceDamper:
+    """The damper as first written (tuple keys, list windows), the baseline of its rewrite."""
+
+    def __init__(self, max_per_window: int, window_seconds: float) -> None:
+        self.max, self.window = max_per_window, window_seconds
+        self.windows: dict[tuple[str, str], list[float]] = {}
+        self.pruned = float("-inf")
+
+    def admit(self, service: str, reporter: str | None, ts: float, count: float) -> float:
+        if not reporter:
+            return float(count)
+        if ts >= self.pruned + self.window:
+            self.pruned = ts
+            self.windows = {k: w for k, w in self.windows.items() if w[0] > ts - self.window}
+        win = self.windows.get((service, reporter))
+        if win is None or ts >= win[0] + self.window or ts < win[0] - self.window:
+            win = self.windows[(service, reporter)] = [ts, 0.0]
+        take = max(0.0, min(float(count), self.max - win[1]))
+        win[1] += take
+        return take
+
+    def rows(self) -> list[list]:
+        return [[s, r, w[0], w[1]] for (s, r), w in sorted(self.windows.items())]
+
+
+def test_damper_equals_reference() -> None:
+    rng = random.Random(2)
+    fast, ref = ReporterDamper(3, 60.0), _ReferenceDamper(3, 60.0)
+    t = 0.0
+    for _ in range(20000):
+        t += rng.choice([0.0, 0.5, 3.0, -40.0, 70.0])
+        args = (rng.choice(["a", "ab", "b"]), rng.choice([None, "", "r", "r\0x", "s", "rr"]), t,
+                rng.choice([1, 2, 0.5, 0, 7.25]))
+        assert fast.admit(*args) == ref.admit(*args)
+    assert json.loads(fast.to_bytes())["rows"] == ref.rows()
+    assert ReporterDamper.from_bytes(fast.to_bytes()).to_bytes() == fast.to_bytes()
