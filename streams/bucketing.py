@@ -24,7 +24,6 @@ from streams.errors import FarFromWatermark, LateEvent
 from streams.settings import PipelineSettings
 
 __all__ = ["BucketView", "Bucketer"]
-_NONE: list[BucketView] = []  # returned (never mutated) when nothing is due
 
 
 class Bucketer:
@@ -84,19 +83,9 @@ class Bucketer:
             raise LateEvent()
         return end
 
-    def admit_or_none(self, ts: float) -> float | None:
-        """`admit` for the hot path: the bucket end, or None where `admit` raises."""
-        seen, wall, closed = self._max_seen, self._wall, self._closed_until
-        if seen is not None and ts > seen + self.far or wall is not None and ts > wall + self.skew:
-            return None
-        end = (math.floor(ts / self.bucket_seconds) + 1) * self.bucket_seconds  # = end_of(ts)
-        if seen is not None and end <= seen - self.lateness or closed is not None and end <= closed:
-            return None
-        return end
-
-    def report(self, i: int, ts: float, end: float, count: float, category: str | None,
-               region: str | None, source: str | None, names: list[str]) -> list[BucketView]:
-        """`add_report` then `advance(ts, names)` for an admitted report, in one call."""
+    def add_admitted(self, i: int, end: float, count: float, category: str | None,
+                     region: str | None, source: str | None) -> None:
+        """`add_report` written for the hot path (`streams.hotpath`); same state, same order."""
         bucket = self._open.get(end)
         if bucket is None:
             bucket = self._open[end] = OpenBucket()
@@ -106,18 +95,16 @@ class Bucketer:
             ctx = bucket.context.get(i)
             if ctx is None:
                 ctx = bucket.context[i] = [{}, {}, {}]
-            for d, key in ((ctx[0], category), (ctx[1], region), (ctx[2], source)):
-                if key:
-                    d[key] = d.get(key, 0.0) + count
+            if category:
+                ctx[0][category] = ctx[0].get(category, 0.0) + count
+            if region:
+                ctx[1][region] = ctx[1].get(region, 0.0) + count
+            if source:
+                ctx[2][source] = ctx[2].get(source, 0.0) + count
         band = self._band.get(i)
         if band is not None and total > band and i not in self._crossed and end == self._current():
             self._crossed.add(i)
             self._pending = True
-        seen = self._max_seen
-        if (seen is None or ts > seen) and ts < self._due and not self._pending:
-            self._max_seen = ts
-            return _NONE
-        return self.advance(ts, names)
 
     def add_report(self, i: int, end: float, count: float, category: str | None,
                    region: str | None, source: str | None) -> None:

@@ -18,6 +18,7 @@ from detector import BankConfig, DetectorBank, Transition
 from detector.damping import ReporterDamper
 from streams.bucketing import Bucketer, BucketView
 from streams.errors import BadMessage, CheckpointError
+from streams.hotpath import gc_paused, run_items
 from streams.parsing import decode, decode_many
 from streams.schema import DeadLetter, Event, ReportEvent, alert_from, without_reporter
 from streams.settings import PipelineSettings
@@ -109,36 +110,17 @@ class Pipeline:
     def process(self, records: Iterable[Record]) -> None:
         """Handle a batch of records; never raises on bad input (it goes to dead-letter)."""
         records = list(records)
-        self.process_decoded(zip(records, decode_records(records), strict=True))
+        with gc_paused():
+            self.process_decoded(zip(records, decode_records(records), strict=True))
 
     def process_decoded(self, items: Iterable[tuple[Record, Event | BadMessage]]) -> None:
         """`process` for callers that already decoded (e.g. to merge inputs by event time).
 
-        A report that is admitted, of a known service, takes the inlined path below (what
-        `_process_one` does, step by step); every other item takes `_process_one` itself.
+        Each item is handled as `_process_one` does, the common report inlined
+        (`streams.hotpath.run_items`).
         """
-        counters, positions, ids, names = self.counters, self.positions, self._ids, self._names
-        admit, report, damp = self.bucketer.admit_or_none, self.bucketer.report, self.damper.admit
-        for rec, event in items:
-            if event.__class__ is ReportEvent:
-                d = event.__dict__
-                ts, service = d["ts"], d["service"]
-                end = admit(ts)
-                i = None if end is None else ids.get(service)
-                if i is not None:
-                    counters.processed += 1
-                    counters.events += 1
-                    count, reporter = d["count"], d["reporter"]
-                    if reporter:
-                        count = damp(service, reporter, ts, count)
-                    views = report(i, ts, end, count, d["category"], d["region"], d["source"],
-                                   names)
-                    if views:
-                        self._run(views)
-                    if rec.offset >= 0:
-                        positions[(rec.topic, rec.partition)] = rec.offset + 1
-                    continue
-            self._process_one(rec, event)
+        with gc_paused():
+            run_items(self, items)
         self._commit()
 
     def process_reference(self, records: Iterable[Record]) -> None:

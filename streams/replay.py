@@ -109,8 +109,7 @@ def _read_csv(path: Path, fileno: int, dead: Callable[[str, Record], None]) -> I
                 dead(exc.reason, Record("error-rates", ",".join(row).encode(), None, fileno,
                                         lineno))
                 continue
-            event = ErrorRateEvent.model_construct(service=service, ts=ts, errors=None,
-                                                   requests=None, error_rate=value)
+            event = ErrorRateEvent(service, ts, None, None, value)
             yield _Item(ts, lineno, event, Record("error-rates", b"", None, fileno, lineno))
 
 

@@ -8,16 +8,19 @@ snapshot bytes.
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 
 from detector.damping import ReporterDamper
 from streams.errors import BadMessage
 from streams.parsing import decode, decode_many
 from streams.pipeline import Pipeline, Record, decode_record, decode_records
+from streams.schema import ErrorRateEvent, ReportEvent
 from streams.settings import PipelineSettings
 from streams.store import Store
 from streams.timestamps import fast_iso, parse_ts
@@ -32,9 +35,8 @@ def corpus() -> list[Record]:
 def _same(a: object, b: object) -> bool:
     if isinstance(a, BadMessage) or isinstance(b, BadMessage):
         return type(a) is type(b) and a.reason == b.reason  # type: ignore[union-attr]
-    return (type(a) is type(b) and a == b and a.__dict__ == b.__dict__
-            and list(a.__dict__) == list(b.__dict__)
-            and a.__pydantic_fields_set__ == b.__pydantic_fields_set__)  # type: ignore[union-attr]
+    same_types = all(type(x) is type(y) for x, y in zip(a, b, strict=True))  # type: ignore[call-overload]
+    return type(a) is type(b) and a == b and same_types
 
 
 def test_decode_many_is_decode_element_wise(corpus: list[Record]) -> None:
@@ -168,3 +170,51 @@ def test_damper_equals_reference() -> None:
         assert fast.admit(*args) == ref.admit(*args)
     assert json.loads(fast.to_bytes())["rows"] == ref.rows()
     assert ReporterDamper.from_bytes(fast.to_bytes()).to_bytes() == fast.to_bytes()
+
+
+class _PydanticReport(BaseModel):
+    """The report event as it was first written (a pydantic model), for its JSON."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    service: str
+    ts: float
+    count: float = 1.0
+    category: str | None = None
+    region: str | None = None
+    source: str | None = None
+    reporter: str | None = Field(default=None, exclude=True, repr=False)
+    message: str | None = None
+
+
+class _PydanticRate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    service: str
+    ts: float
+    errors: float | None = None
+    requests: float | None = None
+    error_rate: float | None = None
+
+
+def test_events_dump_as_the_pydantic_models_did(corpus: list[Record]) -> None:
+    events = [e for e in decode_records(corpus) if not isinstance(e, BadMessage)]
+    events.append(ReportEvent("a", 1e16, 1e-7, "é", None, None, "r", "x" * 200))
+    assert any(isinstance(e, ErrorRateEvent) for e in events)
+    for e in events:
+        model = _PydanticReport if isinstance(e, ReportEvent) else _PydanticRate
+        old = model.model_construct(**e._asdict())
+        assert e.model_dump() == old.model_dump()
+        assert e.model_dump_json() == old.model_dump_json()
+        assert "reporter" not in repr(e) and "reporter" not in e.model_dump_json()
+
+
+def test_gc_is_paused_only_inside_a_batch() -> None:
+    values = [b'{"service": "a", "ts": 1770112800}'] * 3
+    assert gc.isenabled()
+    decode_many("reports", values)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decode_many("reports", values)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
