@@ -163,7 +163,7 @@ class DetectorBank:
         m = mu if full else mu * frac  # expected count of this (possibly partial) bucket
         sd = self._counts.sd(m, k)
         excess = x - m
-        p_rep = self._counts.pvalue(x, mu, frac, k, sd, excess)
+        cand, p_cand = self._counts.spikes(x, m, k, sd, excess, frac)
         calm = not self._inc.cols["state"].any()  # every service ok (the usual case)
         if full:  # the CUSUM watches for the start of a change: not while an incident holds
             live = None if calm else self._inc.live()  # frozen there, watching elsewhere
@@ -171,10 +171,12 @@ class DetectorBank:
                                ~live if live is not None and live.any() else None)
         stat = self._cusum.stat()
         fc = self._fusion
-        if self.fast and calm and err is None and self._quiet(p_rep, stat):
-            quiet_score(p_rep, stat, fc.p_strong, lt["score"])
+        if self.fast and calm and err is None and self._quiet(p_cand, stat):
+            quiet_score(cand, p_cand, stat, fc.p_strong, lt["score"])
             out, moves = [], None
         else:
+            p_rep = np.ones(len(x))
+            p_rep[cand] = p_cand
             still = (excess > fc.z_calm * sd) & (x >= fc.ratio_calm * m)
             ev = fuse(p_rep, stat, None if err is None else self._rates.pvalue(err, req), fc,
                       still)
@@ -192,10 +194,10 @@ class DetectorBank:
         lt["mu"][...] = m
         return out
 
-    def _quiet(self, p_rep: np.ndarray, stat: np.ndarray) -> bool:
+    def _quiet(self, p_cand: np.ndarray, stat: np.ndarray) -> bool:
         """No p-value and no CUSUM statistic reaches a moderate (or strong) level."""
         p_level, stat_level = self._levels
-        return bool(p_rep.min(initial=1.0) >= p_level and stat.max(initial=0.0) < stat_level)
+        return bool(p_cand.min(initial=1.0) >= p_level and stat.max(initial=0.0) < stat_level)
 
     def _learn(self, t_mid: float, x: np.ndarray, mu: np.ndarray, err: np.ndarray | None,
                req: np.ndarray | None, moves: Moves | None, fs: tuple[np.ndarray, ...]) -> None:

@@ -107,25 +107,30 @@ class NegBinTest(VectorModel):
         return (x >= cfg.min_count * max(fraction, 0.5)) & (x >= cfg.min_ratio * mu)
 
     def pvalue(self, x: np.ndarray, mu: np.ndarray, fraction: float = 1.0,
-               k: np.ndarray | None = None, sd: np.ndarray | None = None,
-               excess: np.ndarray | None = None) -> np.ndarray:
+               k: np.ndarray | None = None, sd: np.ndarray | None = None) -> np.ndarray:
         """Upper-tail p-value of ``x`` given full-bucket mean ``mu``; 1.0 where gated out.
 
-        ``k``, ``sd`` (of the partial bucket) and ``excess`` (x minus the partial bucket's
-        mean) may be passed when the caller has them.
+        ``k`` and ``sd`` (of the partial bucket) may be passed when the caller has them.
         """
         k = self.dispersion() if k is None else k
         m = mu if fraction == 1.0 else mu * fraction
         sd = np.sqrt(m + k * m * m) if sd is None else sd
-        excess = x - m if excess is None else excess
-        pre = np.flatnonzero(excess > self.config.prefilter_z * sd)
+        cand, p_cand = self.spikes(x, m, k, sd, x - m, fraction)
         p = np.ones_like(x, dtype=float)
-        if pre.size == 0:
-            return p
-        cand = pre[self.gates(x[pre], m[pre], fraction)]
-        if cand.size:
-            p[cand] = nb_sf(x[cand], m[cand], k[cand])
+        p[cand] = p_cand
         return p
+
+    def spikes(self, x: np.ndarray, m: np.ndarray, k: np.ndarray, sd: np.ndarray,
+               excess: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+        """Services whose p-value may be below 1 and their p-values (all others are 1).
+
+        ``m`` is the bucket's expected count (already scaled by ``fraction``), ``sd`` its
+        standard deviation and ``excess`` is ``x - m``: the sparse form of `pvalue`.
+        """
+        pre = (excess > self.config.prefilter_z * sd).nonzero()[0]
+        if pre.size:
+            pre = pre[self.gates(x[pre], m[pre], fraction)]
+        return pre, (nb_sf(x[pre], m[pre], k[pre]) if pre.size else np.ones(0))
 
     def learn(self, x: np.ndarray, mu: np.ndarray, mask: np.ndarray | None) -> None:
         """Update the moment estimator of k with full-bucket counts where ``mask`` (None: all)."""

@@ -84,25 +84,26 @@ def fuse(p_rep: np.ndarray, cusum: np.ndarray, p_err: np.ndarray | None,
                     signals=signals)
 
 
-def quiet_score(p_rep: np.ndarray, cusum: np.ndarray, p_strong: float,
+def quiet_score(cand: np.ndarray, p_cand: np.ndarray, cusum: np.ndarray, p_strong: float,
                 out: np.ndarray) -> np.ndarray:
-    """`fuse`'s score without error rates, written into ``out``; ``p_rep`` is overwritten.
+    """`fuse`'s score without error rates, written into ``out``, from sparse report p-values.
 
-    For quiet buckets, where nothing reaches a moderate level and `fuse`'s other outputs are
-    known (nothing hot, nothing moderate, no signal).
+    ``p_cand`` are the report p-values of services ``cand`` (1 elsewhere). For quiet buckets,
+    where nothing reaches a moderate level and `fuse`'s other outputs are known (nothing hot,
+    nothing moderate, no signal).
 
     >>> p, stat = np.array([1.0, 0.5, 1.0]), np.array([0.0, 0.0, 0.25])
-    >>> s = quiet_score(p.copy(), stat, 1e-7, np.empty(3))
+    >>> s = quiet_score(np.array([1]), np.array([0.5]), stat, 1e-7, np.empty(3))
     >>> s.tolist() == fuse(p, stat, None).score.tolist()
     True
     """
-    up = np.flatnonzero(cusum > 0)  # the CUSUM statistic maps to p_strong ** stat
-    if up.size:
-        p_rep[up] = np.minimum(p_rep[up], np.power(p_strong, np.minimum(cusum[up], 10.0)))
     out.fill(0.0)
-    low = np.flatnonzero(p_rep < 1.0)
-    if low.size:
-        out[low] = _neglog(p_rep[low])
+    up = (cusum > 0).nonzero()[0]  # the CUSUM statistic maps to p_strong ** stat
+    for idx, p in ((up, None), (cand, p_cand)):
+        if idx.size:  # p_strong ** 0 = 1 leaves a report p-value as it is
+            q = np.power(p_strong, np.minimum(cusum[idx], 10.0))
+            q = np.minimum(q, 1.0) if p is None else np.minimum(p, q)
+            out[idx] = np.where(q < 1.0, _neglog(q), 0.0)
     return out
 
 

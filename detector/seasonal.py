@@ -16,6 +16,7 @@ operations. Snapshots keep the per-profile names (``hod``, ``how``, ...).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -52,7 +53,7 @@ class SeasonalConfig:
 def _interp(t: float, period_h: int, offset_h: int = 0) -> tuple[int, int, float]:
     """Neighbouring slot indices and the weight of the second for event time ``t``."""
     pos = ((t / 3600.0 + offset_h) % period_h) - 0.5
-    lo = int(np.floor(pos))
+    lo = math.floor(pos)
     w = pos - lo
     return lo % period_h, (lo + 1) % period_h, float(w)
 
