@@ -86,9 +86,7 @@ class Bucketer:
     def add_admitted(self, i: int, end: float, count: float, category: str | None,
                      region: str | None, source: str | None) -> None:
         """`add_report` written for the hot path (`streams.hotpath`); same state, same order."""
-        bucket = self._open.get(end)
-        if bucket is None:
-            bucket = self._open[end] = OpenBucket()
+        bucket = self._open.get(end) or self._bucket(end)
         reports = bucket.reports
         total = reports[i] = reports.get(i, 0.0) + count
         if category or region or source:
@@ -109,7 +107,7 @@ class Bucketer:
     def add_report(self, i: int, end: float, count: float, category: str | None,
                    region: str | None, source: str | None) -> None:
         """Add a (damped) report count of service `i` to the open bucket ending at `end`."""
-        bucket = self._open.setdefault(end, OpenBucket())
+        bucket = self._bucket(end)
         total = bucket.reports.get(i, 0.0) + count
         bucket.reports[i] = total
         if category or region or source:
@@ -125,7 +123,7 @@ class Bucketer:
     def add_rate(self, i: int, end: float, errors: float | None, requests: float | None,
                  rate: float | None) -> None:
         """Add an error-rate sample of service `i` to the open bucket ending at `end`."""
-        acc = self._open.setdefault(end, OpenBucket()).rates.setdefault(i, [0.0, 0.0, 0.0, 0])
+        acc = self._bucket(end).rates.setdefault(i, [0.0, 0.0, 0.0, 0])
         if requests is not None:
             acc[0] += errors or 0.0
             acc[1] += requests
@@ -133,16 +131,28 @@ class Bucketer:
             acc[2] += rate
             acc[3] += 1
 
+    def _bucket(self, end: float) -> OpenBucket:
+        """The open bucket ending at `end`, created if new (which may move the next close)."""
+        bucket = self._open.get(end)
+        if bucket is None:
+            bucket = self._open[end] = OpenBucket()
+            if self._closed_until is None:
+                self._due = -math.inf
+        return bucket
+
     def set_band(self, upper: np.ndarray) -> None:
         """Full-bucket upper band per service (index order): passing it triggers a partial view."""
         self._band = {i: float(u) for i, u in enumerate(upper) if math.isfinite(u)}
 
     def advance(self, ts: float, names: list[str]) -> list[BucketView]:
         """Move event time to `ts`; return the buckets to step now (closed, then partial)."""
-        if self._max_seen is None or ts > self._max_seen:
-            if ts < self._due and not self._pending:
-                self._max_seen = ts  # fast path: provably nothing closes or is looked at yet
+        seen = self._max_seen
+        if seen is not None and not self._pending:
+            top = ts if ts > seen else seen
+            if top < self._due:
+                self._max_seen = top  # fast path: provably nothing closes or is looked at yet
                 return []
+        if seen is None or ts > seen:
             self._max_seen = ts
         views = self._close(self.watermark, names)
         partial = self._partial(names)
@@ -151,9 +161,10 @@ class Bucketer:
 
     def _next_due(self) -> float:
         """Earliest event time at which `advance` can emit anything (bar a band crossing)."""
-        if self._closed_until is None:
-            return -math.inf  # before the first close a new earlier bucket can appear
-        close = self._closed_until + self.bucket_seconds + self.lateness
+        if self._closed_until is not None:
+            close = self._closed_until + self.bucket_seconds + self.lateness
+        else:  # the earliest open bucket closes first (`_bucket` resets this cache on a new one)
+            close = min(self._open) + self.lateness if self._open else math.inf
         start = self._partial_end - self.bucket_seconds
         look = max(self._partial_last + self.partial_every, start + self.partial_min)
         return min(close, self._partial_end, look)

@@ -63,8 +63,9 @@ def run_items(pipe: Pipeline, items: Iterable[tuple[Record, Event | BadMessage]]
                     if reporter:
                         count = damp(service, reporter, ts, count)
                     add(i, end, count, cat, reg, src)
-                    if ts > seen and ts < b._due and not b._pending:
-                        b._max_seen = ts  # Bucketer.advance: provably nothing due yet
+                    top = ts if ts > seen else seen
+                    if top < b._due and not b._pending:
+                        b._max_seen = top  # Bucketer.advance: provably nothing due yet
                     else:
                         counters.processed += n
                         counters.events += n

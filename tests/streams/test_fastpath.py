@@ -1,6 +1,7 @@
 """The fast paths equal the reference paths: batch decoding, ISO times, the inlined ingest.
 
-The reference is `decode` record by record and `Pipeline.process_reference`; the fast path is
+The reference is `decode` record by record and `Pipeline.process_reference` with a bucketer
+that never takes the shortcut of `Bucketer.advance`; the fast path is
 `decode_many` and `Pipeline.process` / `process_decoded`. Outputs compared exactly: events
 (values and field sets), dead-letter reasons, alerts, dead letters, counters, positions and
 snapshot bytes.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import random
 from datetime import UTC, datetime
 
@@ -17,6 +19,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from detector.damping import ReporterDamper
+from streams.bucketing import Bucketer
 from streams.errors import BadMessage
 from streams.parsing import decode, decode_many
 from streams.pipeline import Pipeline, Record, decode_record, decode_records
@@ -96,10 +99,19 @@ def _outputs(pipe: Pipeline, alerts: list[dict], dead: list[dict]) -> dict:
             "services": pipe.bank.services}
 
 
+class _EveryAdvanceInFull(Bucketer):
+    """A bucketer whose `advance` never takes its shortcut (nothing is ever "not due")."""
+
+    def _next_due(self) -> float:
+        return -math.inf
+
+
 def _run(recs: list[Record], how: str, batch: int, **kw: object) -> dict:
     alerts: list[dict] = []
     dead: list[dict] = []
     pipe = Pipeline(on_alert=alerts.append, on_dead_letter=dead.append, **kw)  # type: ignore[arg-type]
+    if how == "reference":
+        pipe.bucketer = _EveryAdvanceInFull(pipe.settings)
     for k in range(0, len(recs), batch):
         chunk = recs[k:k + batch]
         if how == "reference":
