@@ -26,8 +26,9 @@ Bank component (detector/) -> this reference:
   (`river.drift.PageHinkley` is another statistic: the light reference uses it).
 - `changepoint` gate on short EWMAs of observed and expected -> `river.stats.EWMean(0.3)` x 2,
   started at 0 like the bank.
-- `fusion` (strong single / moderate signals, calm level, score) -> plain Python.
-- `incidents` (possible / confirmed / recovering / ok, escalation, acceptance) -> plain Python.
+- `fusion` (strong single / moderate signals, calm level, score) and `incidents` (possible /
+  confirmed / recovering / ok, escalation, acceptance) -> plain Python, statement by statement
+  (`benchmarks.river_incidents`).
 - not mirrored: the error-rate test (the benchmark feeds no error rates and the bank then
   skips that work too), related links and transition texts (built only for transitions).
 
@@ -45,20 +46,8 @@ from dataclasses import dataclass
 from river import stats
 from scipy.special import betainc
 
+from benchmarks.river_incidents import CONFIRMED, NAN, OK, IncidentSeries, fuse
 from detector.config import BankConfig
-
-OK, POSSIBLE, CONFIRMED, RECOVERING = 0, 1, 2, 3
-SPIKE, CHANGE = 1, 2
-_NAN = float("nan")
-
-
-def _fmin(a: float, b: float) -> float:
-    """``np.fmin`` on two floats: the smaller, ignoring NaN."""
-    if a != a:
-        return b
-    if b != b:
-        return a
-    return a if a <= b else b
 
 
 @dataclass(frozen=True)
@@ -114,7 +103,7 @@ def _learn_profile(p: list[float], n: list[float], slots: tuple[int, int, float]
         n[i] += wi * mask
 
 
-class RiverBankSeries:
+class RiverBankSeries(IncidentSeries):
     """One series through the bank's logic; `step` returns ``[(status, started_at), ...]``.
 
     >>> import numpy as np
@@ -133,16 +122,13 @@ class RiverBankSeries:
         self.shadow: stats.EWMean | None = None
         self.k_num, self.k_den = _Scheduled(cfg.counts.k_alpha), _Scheduled(cfg.counts.k_alpha)
         self.s_hi = self.s_lo = 0.0
-        self.onset = _NAN
+        self.onset = NAN
         self.fx, self.fmu = stats.EWMean(cfg.cusum.fast_alpha), stats.EWMean(cfg.cusum.fast_alpha)
         self.fx.update(0.0)
         self.fmu.update(0.0)
-        self.state, self.started, self.detected = OK, _NAN, _NAN
-        self.calm = self.age = self.signals = 0
-        self.alert_obs = self.peak = 0.0
-        self.t, self.obs, self.mu, self.score = _NAN, 0.0, 0.0, 0.0
+        self.t, self.obs, self.mu, self.score = NAN, 0.0, 0.0, 0.0
         self.fc = cfg.fusion_config()
-        self._accepted = False
+        super().__init__()
 
     # scoring -------------------------------------------------------------------------------
     def factor(self, w: When) -> float:
@@ -175,7 +161,7 @@ class RiverBankSeries:
         old = self.s_hi
         self.s_hi = min(max(old + zc - c.drift, 0.0), c.cap)
         self.s_lo = min(max(self.s_lo - zc - c.drift, 0.0), c.cap)
-        self.onset = _NAN if self.s_hi <= 0 else (t_start if old <= 0 else self.onset)
+        self.onset = NAN if self.s_hi <= 0 else (t_start if old <= 0 else self.onset)
         self.fx.update(x)
         self.fmu.update(mu)
 
@@ -201,18 +187,18 @@ class RiverBankSeries:
         if full and self.state < CONFIRMED:  # frozen while an incident holds
             self._cusum(w.t_start, (x - m) / sd, x, mu)
         elif full and self.s_hi <= 0:
-            self.onset = _NAN
+            self.onset = NAN
         stat = self._stat()
         fc = self.fc
         still = x - m > fc.z_calm * sd and x >= fc.ratio_calm * m
-        ev = _fuse(p, stat, still, fc)
-        onset = self.onset if stat >= fc.cusum_moderate else _NAN
+        ev = fuse(p, stat, still, fc)
+        onset = self.onset if stat >= fc.cusum_moderate else NAN
         out = self._advance(ev, x if full else x / frac, w.t_start, t_end, onset, full)
         if full:
             self._learn(w, x, mu, f, sd)
         if any(status != "update" for status, _ in out):
             self.s_hi = self.s_lo = 0.0
-            self.onset = _NAN
+            self.onset = NAN
         self.t, self.obs, self.mu, self.score = t_end, x, m, ev[3]
         return out
 
@@ -252,61 +238,3 @@ class RiverBankSeries:
         inv = 1.0 / m
         self.hod = [v * inv for v in self.hod]
         self.how = [v * inv for v in self.how]
-
-    def _advance(self, ev: tuple, x: float, t_start: float, t_end: float, onset: float,
-                 full: bool) -> list[tuple[str, float]]:
-        """The incident state machine of `detector.incidents` for this series."""
-        hot, moderate, _, _, signals = ev
-        st, opened, updated = self.state, False, False
-        self._accepted = self._resolved = False
-        if st <= POSSIBLE and hot:
-            earlier = self.started if st == POSSIBLE else t_start
-            self.started = _fmin(_fmin(earlier, onset), t_start)
-            self.detected, self.state, self.calm, self.age = t_end, CONFIRMED, 0, 0
-            self.alert_obs = self.peak = x
-            self.signals, opened = 0, True
-        if st >= CONFIRMED:
-            back = st == RECOVERING and moderate
-            more = st == CONFIRMED and x >= self.cfg.incidents.escalation * max(self.alert_obs, 1)
-            if back or (more and hot):
-                self.state, self.calm, self.alert_obs, updated = CONFIRMED, 0, x, True
-        if full:
-            self._settle(st, ev)
-        if self.state == OK and moderate and not hot:
-            self.state, self.started = POSSIBLE, _fmin(onset, t_start)
-        if self.state >= CONFIRMED:
-            self.peak = max(self.peak, x)
-            self.signals |= signals
-        out = [(s, self.started) for s, yes in (("open", opened), ("update", updated),
-                                                 ("resolved", self._resolved)) if yes]
-        if self._resolved:
-            self.started = self.detected = _NAN
-            self.age, self.peak, self.signals = 0, 0.0, 0
-        return out
-
-    def _settle(self, st: int, ev: tuple) -> None:
-        """Full-bucket moves towards resolution (``st``: the state before this bucket)."""
-        hot, moderate, active = ev[0], ev[1], ev[2]
-        cfg = self.cfg.incidents
-        if st >= CONFIRMED:
-            self.age += 1
-            self.calm = self.calm + 1 if not active else 0
-            if st == CONFIRMED and not active:
-                self.state = RECOVERING
-        if st == POSSIBLE and not moderate and not hot:
-            self.state = OK
-        if st >= CONFIRMED:
-            self._accepted = self.state == CONFIRMED and self.age >= cfg.accept_buckets
-            if self.calm >= cfg.calm_buckets or self._accepted:
-                self.state, self.calm, self._resolved = OK, 0, True
-
-
-def _fuse(p: float, stat: float, still: bool, fc) -> tuple[bool, bool, bool, float, int]:
-    """`detector.fusion.fuse` without error rates: (hot, moderate, active, score, signals)."""
-    spike_m, change_m = p < fc.p_moderate, stat >= fc.cusum_moderate
-    hot = p < fc.p_strong or stat >= 1.0
-    p_min = min(p, 1.0)
-    if stat > 0:
-        p_min = min(p_min, fc.p_strong ** min(stat, 10.0))
-    score = -math.log10(max(p_min, 1e-300)) if p_min < 1.0 else 0.0
-    return hot, spike_m or change_m, still, score, SPIKE * spike_m + CHANGE * change_m

@@ -6,10 +6,10 @@ spike p-value (`counts`), CUSUM on standardised residuals (`changepoint`), error
 Only full buckets are learned, and only by services not in an incident (protection). Python
 loops run only over the few services that emit a transition.
 
-Quiet path: when no service is in an incident, no error rates are given and no p-value or
-CUSUM statistic reaches a moderate level, fusion and the incident machine cannot move anyone,
-so `step` computes only the score and learns everyone (``DetectorBank.fast = False`` forces
-the full path; tests check both give the same bytes).
+Fast paths (no error rates given): fusion and the incident machine can only move services in
+an incident or with a signal at a moderate level; when there are none (quiet) `step` computes
+the score and learns everyone, when they are few it decides for them alone. ``fast = False``
+forces the full path; tests check that all paths give the same bytes.
 
 Partial buckets: ``step(t_end, ..., fraction=f)`` with f < 1 means the bucket started at
 ``t_end - f * bucket_seconds`` and ``t_end`` is the event time of this early look, which is
@@ -26,15 +26,15 @@ from detector.changepoint import Cusum
 from detector.columns import Field, VectorModel
 from detector.config import BankConfig
 from detector.counts import NegBinTest, nb_upper
+from detector.emit import TransitionsMixin
 from detector.errorrate import RateBaseline
 from detector.errors import SnapshotError, UnknownServiceError
-from detector.explain import Facts, make_transition
-from detector.fusion import Evidence, fuse, quiet_score, signal_names
+from detector.fusion import Evidence, fuse, quiet_score
 from detector.incidents import CONFIRMED, STATE_NAMES, IncidentMachine, Moves, incident_id
 from detector.related import RelatedTracker
 from detector.seasonal import SeasonalBaseline
 from detector.snapshot import pack, unpack
-from detector.types import BucketContext, ServiceStatus, Status, Transition
+from detector.types import BucketContext, ServiceStatus, Transition
 
 _SNAPSHOT_VERSION = 1
 
@@ -46,7 +46,7 @@ class _Latest(VectorModel):
               "score": Field("f8", 0.0)}
 
 
-class DetectorBank:
+class DetectorBank(TransitionsMixin):
     """Holds every service's detector state; `step` scores then learns one bucket for all.
 
     >>> rng = np.random.default_rng(7)
@@ -60,7 +60,8 @@ class DetectorBank:
     [('chatgpt', 'open', 20.0)]
     """
 
-    fast = True  # take the quiet path when it applies (False: always the full path)
+    fast = True  # quiet / few-services paths when they apply (False: always the full path)
+    few_share = 32  # the few-services path when at most 1 / few_share of them can move
 
     def __init__(self, config: BankConfig | None = None) -> None:
         self.config = config or BankConfig()
@@ -118,8 +119,7 @@ class DetectorBank:
         return sum(m.cols.nbytes_per_service() for m in self._models().values())
 
     # scoring ------------------------------------------------------------------------------
-    def _mu(self, t_mid: float, f: np.ndarray | None = None) -> np.ndarray:
-        f = self._seasonal.factor(t_mid) if f is None else f
+    def _mu(self, f: np.ndarray) -> np.ndarray:
         return np.maximum(self._seasonal.cols["level"] * f, self._seasonal.prior_floor())
 
     def _upper(self, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -129,7 +129,7 @@ class DetectorBank:
 
     def expected(self, t_end: float) -> tuple[np.ndarray, np.ndarray]:
         """Expected count and upper band (opening level) for the full bucket ending at t_end."""
-        mu = self._mu(t_end - self.config.bucket_seconds / 2)
+        mu = self._mu(self._seasonal.factor(t_end - self.config.bucket_seconds / 2))
         return mu, self._upper(mu, self._counts.dispersion())
 
     def _vector(self, values: np.ndarray | Sequence[float], name: str) -> np.ndarray:
@@ -158,7 +158,7 @@ class DetectorBank:
         t_start = float(t_end) - frac * bs
         f = self._seasonal.factor(t_start + bs / 2)
         lt = self._latest.cols
-        mu = self._mu(0.0, f)
+        mu = self._mu(f)
         k = self._counts.dispersion()
         m = mu if full else mu * frac  # expected count of this (possibly partial) bucket
         sd = self._counts.sd(m, k)
@@ -171,9 +171,15 @@ class DetectorBank:
                                ~live if live is not None and live.any() else None)
         stat = self._cusum.stat()
         fc = self._fusion
-        if self.fast and calm and err is None and self._quiet(p_cand, stat):
+        few = self._few(calm, err, cand, p_cand, stat)
+        if few is not None:  # the score of all, decisions only for the few that can move
             quiet_score(cand, p_cand, stat, fc.p_strong, lt["score"])
             out, moves = [], None
+            if few.size:
+                p_rep = np.ones(len(x))
+                p_rep[cand] = p_cand
+                out, moves = self._decide(few, (x, m, sd, excess, p_rep, stat), t_start,
+                                          float(t_end), frac, context or {})
         else:
             p_rep = np.ones(len(x))
             p_rep[cand] = p_cand
@@ -184,9 +190,9 @@ class DetectorBank:
             moves = self._inc.advance(ev, x if full else x / frac, t_start, float(t_end), onset,
                                       full=full)
             out = self._emit(moves, ev, x, m, float(t_end), context or {})
-            if not full and moves.opened.size:  # full buckets reset in `_learn`
-                self._cusum.reset(moves.opened)
             lt["score"] = ev.score
+        if moves is not None and not full and moves.opened.size:  # full: reset in `_learn`
+            self._cusum.reset(moves.opened)
         if full:
             self._learn(t_start + bs / 2, x, mu, err, req, moves, (f, sd))
         lt["t"].fill(float(t_end))
@@ -194,10 +200,42 @@ class DetectorBank:
         lt["mu"][...] = m
         return out
 
-    def _quiet(self, p_cand: np.ndarray, stat: np.ndarray) -> bool:
-        """No p-value and no CUSUM statistic reaches a moderate (or strong) level."""
+    def _few(self, calm: bool, err: np.ndarray | None, cand: np.ndarray, p_cand: np.ndarray,
+             stat: np.ndarray) -> np.ndarray | None:
+        """Services that fusion and the incident machine could move, when they are few.
+
+        Everyone else is ok with no signal at a moderate (or strong) level, so `fuse` and
+        `IncidentMachine.advance` would leave them alone. None: use the full path (error
+        rates given, `fast` off, or more than 1 / `few_share` of the services concerned).
+        """
+        if not self.fast or err is not None:
+            return None
         p_level, stat_level = self._levels
-        return bool(p_cand.min(initial=1.0) >= p_level and stat.max(initial=0.0) < stat_level)
+        if calm and p_cand.min(initial=1.0) >= p_level and stat.max(initial=0.0) < stat_level:
+            return cand[:0]  # quiet: nobody (the usual bucket)
+        near = stat >= stat_level
+        near |= self._inc.cols["state"] != 0
+        near[cand[p_cand < p_level]] = True
+        few = near.nonzero()[0]
+        return few if few.size * self.few_share <= len(near) else None
+
+    def _decide(self, idx: np.ndarray, arrays: tuple[np.ndarray, ...], t_start: float,
+                t_end: float, frac: float, context: Mapping[str, BucketContext]
+                ) -> tuple[list[Transition], Moves]:
+        """Fusion and incident moves for services ``idx`` only (see `_few`)."""
+        x, m, sd, excess, p_rep, stat = (a[idx] for a in arrays)
+        fc = self._fusion
+        ev = fuse(p_rep, stat, None, fc, (excess > fc.z_calm * sd) & (x >= fc.ratio_calm * m))
+        onset = np.where(stat >= fc.cusum_moderate, self._cusum.cols["onset"][idx], np.nan)
+        moves = self._inc.advance_at(idx, ev, x if frac >= 1.0 else x / frac, t_start, t_end,
+                                     onset, full=frac >= 1.0)
+        if not (moves.opened.size or moves.updated.size or moves.resolved.size):
+            return [], moves
+        n = len(arrays[0])
+        sig, p_value = np.zeros(n, np.int64), np.ones(n)
+        sig[idx], p_value[idx] = ev.signals, ev.p_value
+        whole = Evidence(ev.hot, ev.moderate, ev.active, self._latest.cols["score"], p_value, sig)
+        return self._emit(moves, whole, arrays[0], arrays[1], t_end, context), moves
 
     def _learn(self, t_mid: float, x: np.ndarray, mu: np.ndarray, err: np.ndarray | None,
                req: np.ndarray | None, moves: Moves | None, fs: tuple[np.ndarray, ...]) -> None:
@@ -222,41 +260,6 @@ class DetectorBank:
             self._rates.learn(np.where(np.isfinite(err), rc, np.nan), req, every)
         if moves is not None and (moves.opened.size or moves.resolved.size):
             self._cusum.reset(np.concatenate([moves.opened, moves.resolved]))
-
-    # transitions --------------------------------------------------------------------------
-    def _emit(self, moves: Moves, ev: Evidence, x: np.ndarray, mu: np.ndarray, t: float,
-              context: Mapping[str, BucketContext]) -> list[Transition]:
-        """Build the transitions of this step (Python loop over the few movers only)."""
-        out: list[Transition] = []
-        if not (moves.opened.size or moves.updated.size or moves.resolved.size):
-            return out
-        movers = np.concatenate([moves.opened, moves.updated, moves.resolved])
-        k = self._counts.dispersion()[movers]
-        upper = dict(zip(movers.tolist(), self._upper(mu[movers], k).tolist(), strict=True))
-        kinds: list[tuple[Status, np.ndarray]] = [
-            ("open", moves.opened), ("update", moves.updated), ("resolved", moves.resolved)]
-        for status, idx in kinds:
-            for i in idx.tolist():
-                out.append(self._transition(i, status, ev, x, mu, upper[i], t, context))
-        self._inc.clear(moves.resolved)
-        return out
-
-    def _transition(self, i: int, status: Status, ev: Evidence, x: np.ndarray, mu: np.ndarray,
-                    upper: float, t: float, context: Mapping[str, BucketContext]) -> Transition:
-        name, c = self._names[i], self._inc.cols
-        started = float(c["started"][i])
-        iid = incident_id(name, started)
-        if status == "open":
-            related = self._related.opened(name, iid, t)
-        else:
-            related = self._related.related(iid)
-        mask = int(ev.signals[i]) if status != "resolved" else int(c["signals"][i])
-        state = "resolved" if status == "resolved" else STATE_NAMES[int(c["state"][i])]
-        if status == "resolved":
-            self._related.closed(iid)
-        facts = Facts(started, t, float(x[i]), float(mu[i]), float(upper), float(ev.score[i]),
-                      float(ev.p_value[i]), signal_names(mask), state)
-        return make_transition(iid, name, status, facts, context.get(name), related)
 
     # views and snapshots --------------------------------------------------------------------
     def status(self) -> list[ServiceStatus]:

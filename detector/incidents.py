@@ -114,6 +114,24 @@ class IncidentMachine(VectorModel):
             c["signals"][live] |= ev.signals[live]
         return Moves(opened, updated, resolved, accepted)
 
+    def advance_at(self, idx: np.ndarray, ev: Evidence, x: np.ndarray, t_start: float,
+                   t_end: float, onset: np.ndarray, *, full: bool) -> Moves:
+        """`advance` for services ``idx`` (sorted) only, with their evidence, counts and onsets.
+
+        Exact when every other service is ok and neither hot nor moderate: `advance` would not
+        move them. Their columns are gathered, advanced and written back.
+        """
+        whole = self.cols
+        part = {k: whole[k][idx] for k in self.FIELDS}  # gathered copies, used like `cols`
+        self.cols = part  # type: ignore[assignment]
+        try:
+            mv = self.advance(ev, x, t_start, t_end, onset, full=full)
+        finally:
+            self.cols = whole
+        for k in self.FIELDS:
+            whole[k][idx] = part[k]
+        return Moves(idx[mv.opened], idx[mv.updated], idx[mv.resolved], idx[mv.accepted])
+
     def _open(self, st: np.ndarray, ev: Evidence, x: np.ndarray, t_start: float,
               t_end: float, onset: np.ndarray) -> np.ndarray:
         c = self.cols

@@ -59,7 +59,7 @@ def test_cached_column_views_follow_growth_and_load() -> None:
     assert d["level"][19] == 14.0 and c["level"][19] == 7.0
 
 
-def _mixed_run(fast: bool) -> tuple[list, bytes, list]:
+def _mixed_run(fast: bool, few_share: int = 32) -> tuple[list, bytes, list]:
     """A bank through quiet stretches, outages, partial looks, error rates, a late service."""
     from detector import DetectorBank
 
@@ -72,7 +72,7 @@ def _mixed_run(fast: bool) -> tuple[list, bytes, list]:
     lam[1750:, 17] *= 5.0  # shift
     x = rng.poisson(lam).astype(float)
     bank = DetectorBank()
-    bank.fast = fast
+    bank.fast, bank.few_share = fast, few_share
     bank.ensure([f"s{i}" for i in range(n - 1)])
     out, status = [], []
     for k in range(steps):
@@ -92,7 +92,9 @@ def _mixed_run(fast: bool) -> tuple[list, bytes, list]:
     return out, bank.to_bytes(), status
 
 
-def test_the_quiet_path_gives_the_full_paths_transitions_and_state() -> None:
-    fast, full = _mixed_run(True), _mixed_run(False)
+@pytest.mark.parametrize("few_share", [32, 1])
+def test_the_fast_paths_give_the_full_paths_transitions_and_state(few_share: int) -> None:
+    """Quiet and few-services paths (few_share=1: on every step without error rates)."""
+    fast, full = _mixed_run(True, few_share), _mixed_run(False)
     assert fast[0] == full[0] and fast[1] == full[1] and fast[2] == full[2]
     assert {t.service for t in fast[0] if t.status == "open"} >= {"s3", "s9", "s17"}
