@@ -36,6 +36,12 @@ def fuse(p: float, stat: float, still: bool, fc) -> tuple[bool, bool, bool, floa
     return hot, spike_m or change_m, still, score, SPIKE * spike_m + CHANGE * change_m
 
 
+def quiet_score(p: float, stat: float, fc) -> float:
+    """`fuse`'s score alone, for buckets where nothing reaches a moderate level."""
+    p_min = min(p, fc.p_strong ** min(stat, 10.0)) if stat > 0 else p
+    return -math.log10(max(p_min, 1e-300)) if p_min < 1.0 else 0.0
+
+
 class IncidentSeries:
     """The incident state of one series: possible / confirmed / recovering / ok."""
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from river import stats
 from scipy.special import betainc
 
-from benchmarks.river_incidents import CONFIRMED, NAN, OK, IncidentSeries, fuse
+from benchmarks.river_incidents import CONFIRMED, NAN, OK, IncidentSeries, fuse, quiet_score
 from detector.config import BankConfig
 
 
@@ -127,7 +127,8 @@ class RiverBankSeries(IncidentSeries):
         self.fx.update(0.0)
         self.fmu.update(0.0)
         self.t, self.obs, self.mu, self.score = NAN, 0.0, 0.0, 0.0
-        self.fc = cfg.fusion_config()
+        self.fc = fc = cfg.fusion_config()
+        self._levels = (max(fc.p_moderate, fc.p_strong), min(fc.cusum_moderate, 1.0))
         super().__init__()
 
     # scoring -------------------------------------------------------------------------------
@@ -190,16 +191,21 @@ class RiverBankSeries(IncidentSeries):
             self.onset = NAN
         stat = self._stat()
         fc = self.fc
-        still = x - m > fc.z_calm * sd and x >= fc.ratio_calm * m
-        ev = fuse(p, stat, still, fc)
-        onset = self.onset if stat >= fc.cusum_moderate else NAN
-        out = self._advance(ev, x if full else x / frac, w.t_start, t_end, onset, full)
+        if self.state == OK and p >= self._levels[0] and stat < self._levels[1]:
+            out, score = [], quiet_score(p, stat, fc)  # quiet: the state machine cannot move
+            self._accepted = False
+        else:
+            still = x - m > fc.z_calm * sd and x >= fc.ratio_calm * m
+            ev = fuse(p, stat, still, fc)
+            onset = self.onset if stat >= fc.cusum_moderate else NAN
+            out = self._advance(ev, x if full else x / frac, w.t_start, t_end, onset, full)
+            score = ev[3]
         if full:
             self._learn(w, x, mu, f, sd)
-        if any(status != "update" for status, _ in out):
+        if out and any(status != "update" for status, _ in out):
             self.s_hi = self.s_lo = 0.0
             self.onset = NAN
-        self.t, self.obs, self.mu, self.score = t_end, x, m, ev[3]
+        self.t, self.obs, self.mu, self.score = t_end, x, m, score
         return out
 
     def _learn(self, w: When, x: float, mu: float, f: float, sd: float) -> None:
