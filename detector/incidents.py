@@ -175,10 +175,9 @@ class IncidentMachine(VectorModel):
         c["calm"][live & ev.active] = 0
         c["state"][(st == CONFIRMED) & ~ev.active] = RECOVERING
         c["state"][quiet] = OK
-        done = np.flatnonzero(live & (c["calm"] >= cfg.calm_buckets))
         old = live & (c["state"] == CONFIRMED) & (c["age"] >= cfg.accept_buckets)
-        accepted = np.flatnonzero(old)
-        resolved = np.union1d(done, accepted)
+        accepted = old.nonzero()[0]
+        resolved = ((live & (c["calm"] >= cfg.calm_buckets)) | old).nonzero()[0]  # sorted
         c["state"][resolved] = OK
         c["calm"][resolved] = 0
         return resolved, accepted
