@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from itertools import groupby
 from typing import Any
 
+import numpy as np
+
 from detector import BankConfig, DetectorBank, Transition
 from detector.damping import ReporterDamper
 from streams.bucketing import Bucketer, BucketView
@@ -105,6 +107,7 @@ class Pipeline:
         self._open: dict[str, str] = {}  # service -> open incident id
         self._names: list[str] = []  # mirror of bank.services (no copy per event)
         self._ids: dict[str, int] = {}
+        self._next: tuple[float, int, Any] = (float("nan"), 0, None)  # cache of _expected_at
 
     # -- input --------------------------------------------------------------------------
     def process(self, records: Iterable[Record]) -> None:
@@ -183,7 +186,7 @@ class Pipeline:
     def _step(self, view: BucketView) -> None:
         full = view.fraction >= 1.0
         if full and self.store is not None:
-            expected, upper = self.bank.expected(view.t_end)
+            expected, upper = self._expected_at(view.t_end)
         transitions = self.bank.step(view.t_end, view.reports, error_rate=view.error_rate,
                                      requests=view.requests, fraction=view.fraction,
                                      context=view.context)
@@ -193,11 +196,21 @@ class Pipeline:
             self.counters.partial_buckets += 1
             return
         self.counters.buckets += 1
-        self.bucketer.set_band(self.bank.expected(view.t_end + self.bucketer.bucket_seconds)[1])
+        t_next = view.t_end + self.bucketer.bucket_seconds
+        self._next = (t_next, len(self._names), self.bank.expected(t_next))
+        self.bucketer.set_band(self._next[2][1])
         if self.store is not None:
             states = ["incident" if n in self._open else "ok" for n in self._names]
             self.store.write_bucket(view.t_end, self._names, view.reports, expected, upper,
                                     view.error_rate, states, series=self.settings.store_series)
+
+    def _expected_at(self, t_end: float) -> tuple[np.ndarray, np.ndarray]:
+        """`bank.expected(t_end)`, reusing the one computed for the band after the previous
+        full step when it was for this bucket: only full steps change what it depends on."""
+        t, n, values = self._next
+        if t == t_end and n == len(self._names):
+            return values
+        return self.bank.expected(t_end)
 
     def _alert(self, tr: Transition) -> None:
         alert = alert_from(tr)

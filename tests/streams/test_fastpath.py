@@ -15,6 +15,7 @@ import math
 import random
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -306,3 +307,23 @@ def _compare_bucketers(rng: random.Random, fast: Bucketer, full: Bucketer) -> No
         full.add_report(i, end, count, "login", None, "dd")
         assert _views(fast.advance(ts, names)) == _views(full.advance(ts, names))
         assert fast.to_state() == full.to_state()
+
+
+def test_expected_reused_for_the_store_equals_a_fresh_one(corpus: list[Record]) -> None:
+    """The band's `bank.expected` of the next bucket, reused for that bucket's store row,
+    equals `bank.expected` computed again at that time."""
+    pipe = Pipeline(on_alert=lambda a: None, on_dead_letter=lambda d: None, store=Store())
+    reused = 0
+    cached = pipe._expected_at
+
+    def checked(t_end: float) -> tuple:
+        nonlocal reused
+        got, fresh = cached(t_end), pipe.bank.expected(t_end)
+        reused += got is pipe._next[2]
+        assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(got, fresh, strict=True))
+        return got
+
+    pipe._expected_at = checked  # type: ignore[method-assign]
+    pipe.process(corpus)
+    pipe.flush()
+    assert reused > 100
