@@ -31,9 +31,11 @@ from typing import Any
 from streams import kafka_io
 from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
-from streams.pipeline import Pipeline, Record
+from streams.kafka_fetch import FetchProcess
+from streams.pipeline import Pipeline
 from streams.store import Store
 from streams.worker_config import WorkerConfig, commit_offsets, group_done, rebalance_listener
+from streams.worker_source import InputSource
 
 log = logging.getLogger("outage_radar.worker")
 POLL_MS = 50  # longest wait of an idle poll: how soon `stop()` and live watermarks are seen
@@ -56,6 +58,7 @@ class Worker:
         self.summary: dict[str, Any] = {}
         self._stop = threading.Event()
         self._consumer: Any = None
+        self._source: Any = None  # InputSource: the consumer, or a fetch process it feeds
         self._producer: Any = None
         self._checkpoints: KafkaCheckpoints | None = None
         self._offsets: Any = None  # groupless consumer for offset look-ups: rebalance
@@ -66,7 +69,6 @@ class Worker:
         self._next: dict[Any, int] = {}  # next offset per input TopicPartition (no network)
         self._logical = config.topics.inputs  # kafka topic -> logical name
         self._real = {v: k for k, v in self._logical.items()}
-        self._tps: dict[tuple[str, int], Any] = {}  # (logical, partition) -> TopicPartition
 
     # -- lifecycle ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -109,11 +111,15 @@ class Worker:
         self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
                                            session_timeout_ms=cfg.session_timeout_ms,
                                            max_poll_records=cfg.max_poll_records)
+        fetch = (FetchProcess(cfg.bootstrap, cfg.max_poll_records) if cfg.fetch_process
+                 else None)
+        self._source = InputSource(self._consumer, self._logical, fetch)
         listener = rebalance_listener(self._revoke, self._assign)
         self._consumer.subscribe(list(self._logical), listener=listener)
 
     def _close(self) -> None:
-        for client in (self._consumer, self._producer, self._checkpoints, self._offsets):
+        for client in (self._consumer, self._source, self._producer, self._checkpoints,
+                       self._offsets):  # the consumer's last revoke still tells the source
             if client is not None:
                 try:
                     client.close()
@@ -122,15 +128,13 @@ class Worker:
 
     # -- the loop -----------------------------------------------------------------------
     def _poll_once(self) -> None:
-        batch = self._consumer.poll(timeout_ms=POLL_MS)
-        for tp, msgs in batch.items():
+        batch = self._source.poll(POLL_MS)
+        for tp, records in batch:
             merge = self.merges.get(tp.partition)
             if merge is None:  # revoked meanwhile: the new owner re-reads from its checkpoint
                 continue
-            logical = self._logical[tp.topic]
-            merge.add(logical, [Record(logical, m.value, m.key, m.partition, m.offset)
-                                for m in msgs])
-            self._next[tp] = msgs[-1].offset + 1
+            merge.add(records[0].topic, records)
+            self._next[tp] = records[-1].offset + 1
         for p, merge in list(self.merges.items()):
             pipe = self.pipelines[p]
             seen = pipe.bucketer.watermark + pipe.bucketer.lateness
@@ -145,12 +149,7 @@ class Worker:
         self._track_idle(bool(batch))
 
     def _tp(self, logical: str, p: int) -> Any:
-        tp = self._tps.get((logical, p))
-        if tp is None:
-            from kafka import TopicPartition
-
-            tp = self._tps[(logical, p)] = TopicPartition(self._real[logical], p)
-        return tp
+        return self._source.tp(self._real[logical], p)
 
     def _idle(self, logical: str, p: int) -> bool:
         """Caught up: nothing buffered and the position reached the known high-water mark."""
@@ -159,17 +158,17 @@ class Worker:
         tp = self._tp(logical, p)
         if tp not in self._consumer.assignment():
             return True  # that input has no such partition here
-        high = self._consumer.highwater(tp)
+        high = self._source.highwater(tp)
         return high is not None and self._next.get(tp, 0) >= high
 
     def _throttle(self, p: int, merge: InputMerge) -> None:
         """Pause an input partition whose buffer is full (the other one lags behind)."""
         for logical in merge.queues:
             tp, n = self._tp(logical, p), merge.buffered(logical)
-            if n > self.config.max_buffer and tp not in self._consumer.paused():
-                self._consumer.pause(tp)
-            elif n < self.config.max_buffer // 2 and tp in self._consumer.paused():
-                self._consumer.resume(tp)
+            if n > self.config.max_buffer and not self._source.paused(tp):
+                self._source.pause(tp)
+            elif n < self.config.max_buffer // 2 and self._source.paused(tp):
+                self._source.resume(tp)
 
     def _track_idle(self, got_records: bool) -> None:
         caught_up = (not got_records and bool(self.merges) and all(
@@ -253,7 +252,9 @@ class Worker:
         self.checkpoint(parts, in_callback=True)
         for p in parts:
             self.pipelines.pop(p, None)
-            self.merges.pop(p, None)
+            if self.merges.pop(p, None) is not None:
+                for t in self._real:
+                    self._source.release(self._tp(t, p))
         self._idle_since = None
 
     def _assign(self, parts: set[int]) -> None:
@@ -281,7 +282,7 @@ class Worker:
         start = self._offsets.beginning_offsets(fresh) if fresh else {}
         for tp in tps:
             pos = pipe.positions.get((self._logical[tp.topic], p), start.get(tp))
-            self._consumer.seek(tp, pos)
+            self._source.seek(tp, pos)
             self._next[tp] = pos
 
     def _report(self, event: str, parts: list[int], **timings: float) -> None:

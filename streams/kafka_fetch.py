@@ -1,0 +1,178 @@
+"""A fetch process: kafka-python's fetching and record parsing on the machine's other core.
+
+kafka-python parses every record in pure Python (CRC check included), which costs about as
+much per message as decoding and detection together. With `WorkerConfig.fetch_process` the
+worker keeps its group consumer for membership, rebalance callbacks and offset commits (its
+partitions stay paused, it fetches nothing) and a child process (`python -m
+streams.kafka_fetch`, a groupless consumer with the same fetch settings) fetches exactly the
+input partitions the worker tells it, from the positions the worker tells it, and ships their
+values and offsets back in batches. The worker still owns every position: each assignment
+carries an epoch and batches of an older epoch are dropped, so a revoked and re-assigned
+partition never mixes data from before its seek. The child exits when the worker goes away
+(its pipe closes), also after a SIGKILL of the worker.
+
+Parent -> child: ("assign", {(topic, partition): (epoch, position)}), ("pause", [tp]),
+("resume", [tp]), ("stop",). Child -> parent: [(topic, partition, epoch, values, offsets)]
+plus {(topic, partition): highwater}, after every poll that returned records, and at least
+every `POLL_MS` while idle.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from streams import kafka_io
+
+POLL_MS = 50
+Batch = tuple[str, int, int, list[bytes], list[int]]  # topic, partition, epoch, values, offsets
+
+
+class FetchProcess:
+    """Parent-side handle of the fetch child: assignment, pause/resume, batches, highwaters."""
+
+    def __init__(self, bootstrap: str, max_poll_records: int = 5000) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.kafka_fetch", bootstrap, str(to_child_r),
+             str(from_child_w), str(max_poll_records)], pass_fds=(to_child_r, from_child_w))
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._out, self._in = Connection(to_child_w, readable=False), Connection(from_child_r,
+                                                                                  writable=False)
+        self._lock = threading.Lock()  # rebalance callbacks send from the consumer's IO thread
+        self._epochs: dict[tuple[str, int], tuple[int, int]] = {}  # tp -> (epoch, position)
+        self._epoch = 0
+        self._paused: set[tuple[str, int]] = set()
+        self.highwater: dict[tuple[str, int], int] = {}
+
+    def _send(self, msg: tuple) -> None:
+        with self._lock:
+            if not self._out.closed:
+                self._out.send(msg)
+
+    def seek(self, topic: str, partition: int, position: int) -> None:
+        """Fetch (topic, partition) from `position` on; batches fetched before are dropped."""
+        self._epoch += 1
+        self._epochs[(topic, partition)] = (self._epoch, position)
+        self.highwater.pop((topic, partition), None)
+        self._send(("assign", dict(self._epochs)))
+
+    def unassign(self, topic: str, partition: int) -> None:
+        self._paused.discard((topic, partition))
+        if self._epochs.pop((topic, partition), None) is not None:
+            self._send(("assign", dict(self._epochs)))
+
+    def pause(self, topic: str, partition: int) -> None:
+        self._paused.add((topic, partition))
+        self._send(("pause", [(topic, partition)]))
+
+    def resume(self, topic: str, partition: int) -> None:
+        self._paused.discard((topic, partition))
+        self._send(("resume", [(topic, partition)]))
+
+    def paused(self, topic: str, partition: int) -> bool:
+        return (topic, partition) in self._paused
+
+    def poll(self, timeout_s: float) -> list[Batch]:
+        """The batches of the current epochs of one poll of the child (at most
+        `max_poll_records`, as a consumer's poll), waiting up to `timeout_s` for it."""
+        if not self._in.poll(timeout_s):
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"fetch process exited with {self._proc.returncode}")
+            return []
+        batches, highs = self._in.recv()
+        self.highwater.update((tp, h) for tp, h in highs.items() if tp in self._epochs)
+        return [b for b in batches if self._epochs.get((b[0], b[1]), (-1,))[0] == b[2]]
+
+    def close(self) -> None:
+        try:
+            self._send(("stop",))
+        except OSError:
+            pass
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._out.close()
+        self._in.close()
+
+
+# -- the child ------------------------------------------------------------------------------
+def _apply(cons: Any, msg: tuple, epochs: dict[Any, int]) -> bool:
+    """Carry out one command; False on "stop"."""
+    from kafka import TopicPartition
+
+    kind = msg[0]
+    if kind == "stop":
+        return False
+    if kind == "assign":
+        wanted = {TopicPartition(t, p): ep for (t, p), ep in msg[1].items()}
+        cons.assign(sorted(wanted, key=lambda tp: (tp.topic, tp.partition)))
+        for tp, (epoch, position) in wanted.items():
+            if epochs.get(tp) != epoch:
+                cons.seek(tp, position)
+                epochs[tp] = epoch
+        for tp in set(epochs) - set(wanted):
+            del epochs[tp]
+    elif kind in ("pause", "resume"):
+        tps = [TopicPartition(t, p) for t, p in msg[1] if TopicPartition(t, p) in epochs]
+        if tps:
+            getattr(cons, kind)(*tps)
+    return True
+
+
+def _serve(cons: Any, commands: Connection, out: Connection) -> None:
+    epochs: dict[Any, int] = {}
+    ends: dict[Any, tuple[int, int]] = {}  # tp -> (epoch, end offset looked up in it)
+    while True:
+        while commands.poll(0 if epochs else POLL_MS / 1000):
+            if not _apply(cons, commands.recv(), epochs):
+                return
+        if not epochs:
+            continue
+        polled = cons.poll(timeout_ms=POLL_MS)
+        batches = [(tp.topic, tp.partition, epochs[tp], [m.value for m in msgs],
+                    [m.offset for m in msgs]) for tp, msgs in polled.items() if tp in epochs]
+        out.send((batches, _highwaters(cons, epochs, ends)))
+
+
+def _highwaters(cons: Any, epochs: dict[Any, int], ends: dict[Any, tuple[int, int]]) -> dict:
+    """High-water mark per assigned partition: kafka-python's, from its fetch responses, else
+    (after a seek it forgets that of an empty partition and never learns it again) the end
+    offset looked up once per epoch."""
+    highs = {tp: cons.highwater(tp) for tp in epochs}
+    unknown = [tp for tp, h in highs.items() if h is None
+               and ends.get(tp, (-1, 0))[0] != epochs[tp]]
+    if unknown:
+        for tp, end in cons.end_offsets(unknown).items():
+            ends[tp] = (epochs[tp], end)
+    for tp, h in highs.items():
+        if h is None and ends.get(tp, (-1, 0))[0] == epochs[tp]:
+            highs[tp] = ends[tp][1]
+    return {(tp.topic, tp.partition): h for tp, h in highs.items() if h is not None}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m streams.kafka_fetch BOOTSTRAP COMMAND_FD BATCH_FD MAX_POLL_RECORDS` (started
+    by the worker)."""
+    bootstrap, cmd_fd, out_fd, max_records = (argv or sys.argv[1:])[:4]
+    commands = Connection(int(cmd_fd), writable=False)
+    out = Connection(int(out_fd), readable=False)
+    cons = kafka_io.consumer(bootstrap, None, max_poll_records=int(max_records))
+    try:
+        _serve(cons, commands, out)
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # the worker went away
+    finally:
+        cons.close()
+
+
+if __name__ == "__main__":
+    main()
