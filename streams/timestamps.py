@@ -1,9 +1,9 @@
 """Event timestamps: ISO-8601 with offset/`Z` or epoch seconds -> epoch seconds.
 
 `parse_ts` is the reference (`datetime.fromisoformat`). `fast_iso` handles the common shape
-`YYYY-MM-DDTHH:MM:SS[.fff]Z` from a per-minute cache and returns exactly what `parse_ts`
-returns (`datetime.timestamp()` is total microseconds / 10**6, a correctly rounded integer
-division, done the same way here); anything else gives None and goes to `parse_ts`.
+`YYYY-MM-DDTHH:MM:SS[.fff]Z` from per-second and per-minute caches and returns exactly what
+`parse_ts` returns (`datetime.timestamp()` is total microseconds / 10**6, a correctly rounded
+integer division, done the same way here); anything else gives None and goes to `parse_ts`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 from streams.errors import BadMessage
 
 _SECONDS = {f"{s:02d}": s * 1_000_000 for s in range(60)}  # fromisoformat rejects second 60
-_MILLIS = {f"{m:03d}": m * 1000 for m in range(1000)}
+_SUFFIX = {"Z": 0} | {f".{m:03d}Z": m * 1000 for m in range(1000)}  # -> microseconds
 _MINUTES: dict[str, int | None] = {}  # "YYYY-MM-DDTHH:MM:" -> microseconds since the epoch
-_MAX_MINUTES = 100_000  # cache bound (about 70 days of distinct minutes)
+_SECOND_OF: dict[str, int | None] = {}  # "YYYY-MM-DDTHH:MM:SS" -> microseconds
+_MAX_CACHED = 100_000  # bound of each cache
 
 
 def parse_ts(raw: Any) -> float:
@@ -57,30 +58,32 @@ def fast_iso(raw: str) -> float | None:
     >>> fast_iso("2026-02-03T21:04:12+00:00") is None
     True
     """
-    n = len(raw)
-    if n == 24:
-        if raw[23] != "Z" or raw[19] != ".":
-            return None
-        frac = _MILLIS.get(raw[20:23])
-    elif n == 20 and raw[19] == "Z":
-        frac = 0
-    else:
+    frac = _SUFFIX.get(raw[19:])
+    if frac is None:
         return None
-    sec = _SECONDS.get(raw[17:19])
-    if frac is None or sec is None:
-        return None
-    prefix = raw[:17]
-    base = _MINUTES.get(prefix, -1)
+    prefix = raw[:19]
+    base = _SECOND_OF.get(prefix, -1)
     if base == -1:
-        base = _minute(prefix)
-    if base is None:
-        return None
-    return (base + sec + frac) / 1_000_000
+        base = _second(prefix)
+    return None if base is None else (base + frac) / 1_000_000
+
+
+def _second(prefix: str) -> int | None:
+    """Microseconds of a `YYYY-MM-DDTHH:MM:SS` prefix (None if not exactly that shape)."""
+    if len(_SECOND_OF) >= _MAX_CACHED:
+        _SECOND_OF.clear()
+    sec = _SECONDS.get(prefix[17:19])
+    base = _MINUTES.get(prefix[:17], -1)
+    if base == -1:
+        base = _minute(prefix[:17])
+    micros = None if sec is None or base is None or len(prefix) != 19 else base + sec
+    _SECOND_OF[prefix] = micros
+    return micros
 
 
 def _minute(prefix: str) -> int | None:
     """Microseconds of a `YYYY-MM-DDTHH:MM:` prefix (None if not exactly that shape)."""
-    if len(_MINUTES) >= _MAX_MINUTES:
+    if len(_MINUTES) >= _MAX_CACHED:
         _MINUTES.clear()
     base: int | None = None
     shape = (prefix[4], prefix[7], prefix[10], prefix[13], prefix[16])
