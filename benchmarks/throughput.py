@@ -225,6 +225,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     n = [r["services"] for r in result["rows"]]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.loglog(n, [r["seconds_per_step"] * 1e3 for r in result["rows"]], "o-", label="DetectorBank")
+    ax.loglog(n, [r["busy"]["seconds_per_step"] * 1e3 for r in result["rows"]], "o:",
+              label=f"DetectorBank, busy (1 in {BUSY} in an incident)")
     for key, style, label in (("river", "s--", "river, the bank's logic per series"),
                               ("river_light", "^:", "river-light (lighter baseline)")):
         ax.loglog(n, [r[key]["seconds_per_step_extrapolated"] * 1e3 for r in result["rows"]],
