@@ -4,12 +4,14 @@ For each input shape (single reports with count=1, and pre-aggregated per-minute
 same topic is read, in the same run and alternately, by (a) a bare kafka-python consumer
 that only counts messages (the raw consumption rate) and (b) the `Worker`: consumer group,
 event-time merge, one Pipeline per partition, detection, alerts produced with acks=all,
-checkpoints at the default cadence. Both use `kafka_io.consumer` with the same settings, both
-include the group join, neither times closing its clients. `ratio` = e2e / raw, with e2e
-ending when every message is processed and its alerts are acknowledged;
-`ratio_with_final_checkpoint` also counts the final state save and offset commit. Reported,
-never asserted (target >= 0.8). The in-memory Pipeline rate on the same records (no Kafka)
-is reported too, to show where the time goes. Writes benchmarks/results/e2e_kafka.json.
+checkpoints at the default cadence, records fetched and parsed by its fetch process (the
+default); and (c), for comparison, the Worker parsing records in its own process
+(`in_process_fetch_*`). All use `kafka_io.consumer` settings, include the group join, and do
+not time closing their clients. `ratio` = e2e / raw, with e2e ending when every message is
+processed and its alerts are acknowledged; `ratio_with_final_checkpoint` also counts the final
+state save and offset commit. Reported, never asserted (target >= 0.8). The in-memory
+Pipeline rate on the same records (no Kafka) is reported too, to show where the time goes.
+Writes benchmarks/results/e2e_kafka.json.
 
     python -m benchmarks.e2e_kafka [--services 200] [--messages 100000] [--repeat 3]
     python -m benchmarks.e2e_kafka --services 100 1000 --messages 60000 300000  # a sweep
@@ -85,8 +87,8 @@ def raw_rate(bootstrap: str, topic: str, total: int, group: str) -> dict[str, fl
     return {"rate": total / elapsed, "first_s": first or elapsed}
 
 
-def e2e_rate(bootstrap: str, topics: kafka_io.TopicNames, total: int,
-             group: str) -> tuple[dict[str, float], dict[str, Any]]:
+def e2e_rate(bootstrap: str, topics: kafka_io.TopicNames, total: int, group: str,
+             fetch_process: bool = True) -> tuple[dict[str, float], dict[str, Any]]:
     """Messages/s of the Worker (default settings: checkpoints every 10 s) from its start (group
     join and assignment included) until every message is processed and its alerts are
     acknowledged (the producer flush that opens the final checkpoint); `rate_with_final` also
@@ -100,12 +102,16 @@ def e2e_rate(bootstrap: str, topics: kafka_io.TopicNames, total: int,
     def on_report(d: dict) -> None:
         reports.append((time.perf_counter(), d))
 
-    worker = Worker(WorkerConfig(bootstrap, group, topics), on_checkpoint=on_report)
+    worker = Worker(WorkerConfig(bootstrap, group, topics, fetch_process=fetch_process),
+                    on_checkpoint=on_report)
     runner = threading.Thread(target=worker.run)
     start = time.perf_counter()
     runner.start()
     first = None
     while (n := sum(p.counters.processed for p in list(worker.pipelines.values()))) < total:
+        if not runner.is_alive() or time.perf_counter() - start > 900:
+            worker.stop()
+            raise RuntimeError(f"{group}: the worker stopped or stalled after {n} messages")
         if n and first is None:
             first = time.perf_counter() - start
         time.sleep(0.01)
@@ -134,11 +140,12 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int) -> dict[st
     topics = kafka_io.TopicNames.prefixed(f"bench-{name}-{time.time_ns()}.")
     kafka_io.create_topics(bootstrap, topics, partitions=PARTITIONS)
     kafka_io.publish((("reports", k, v) for k, v in values), bootstrap, topics)
-    raws, e2es, summary = [], [], {}
+    raws, e2es, ones, summary = [], [], [], {}
     for r in range(repeat):
         raws.append(raw_rate(bootstrap, topics.reports, len(values), f"raw-{r}"))
         run, summary = e2e_rate(bootstrap, topics, len(values), f"e2e-{r}")
         e2es.append(run)
+        ones.append(e2e_rate(bootstrap, topics, len(values), f"one-{r}", False)[0])
     raw = statistics.median(x["rate"] for x in raws)
     e2e = statistics.median(x["rate"] for x in e2es)
     ratios = [e["rate"] / r["rate"] for r, e in zip(raws, e2es, strict=True)]
@@ -153,6 +160,8 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int) -> dict[st
                 med(x["rate_with_final"] for x in e2es) / raw, 3),
             "raw_runs": [round(x["rate"]) for x in raws],
             "e2e_runs": [round(x["rate"]) for x in e2es],
+            "in_process_fetch_msgs_per_s": round(med(x["rate"] for x in ones)),
+            "in_process_fetch_ratio": round(med(x["rate"] for x in ones) / raw, 3),
             "raw_first_record_s": round(med(x["first_s"] for x in raws), 2),
             "e2e_first_record_s": round(med(x["first_s"] for x in e2es), 2),
             "e2e_final_checkpoint_s": round(med(x["final_checkpoint_s"] for x in e2es), 2),
@@ -197,7 +206,8 @@ def _print(c: dict[str, Any]) -> None:
     print(f"{c['case']:>14} {c['services']:>5} svc {c['messages']:>7} msg: raw "
           f"{c['raw_msgs_per_s']:>6} msg/s  e2e {c['e2e_msgs_per_s']:>6} msg/s "
           f"({c['e2e_reports_per_s']} reports/s)  ratio {c['ratio']} "
-          f"(with final checkpoint {c['ratio_with_final_checkpoint']})  "
+          f"(with final checkpoint {c['ratio_with_final_checkpoint']}; in-process fetch "
+          f"{c['in_process_fetch_ratio']})  "
           f"pipeline-only {c['pipeline_only_msgs_per_s']} msg/s  load {c['load_avg_1m']}",
           flush=True)
 

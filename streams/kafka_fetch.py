@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Connection(int(out_fd), readable=False)
     cons = kafka_io.consumer(bootstrap, None, max_poll_records=int(max_records))
     try:
+        cons.topics()  # connect and load metadata while the worker joins its group
         _serve(cons, commands, out)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass  # the worker went away

@@ -10,6 +10,8 @@ from typing import Any
 from streams.kafka_fetch import FetchProcess
 from streams.pipeline import Record
 
+GROUP_POLL_MS = 200  # a group consumer's poll gets this long (joins, coordinator look-ups)
+
 
 class InputSource:
     """Polls, seeks, pauses and reports high-water marks of the worker's input partitions."""
@@ -24,11 +26,11 @@ class InputSource:
         """(TopicPartition, records) of each partition that delivered records."""
         logical = self._logical
         if self.fetch is None:
-            polled = self.consumer.poll(timeout_ms=timeout_ms)
+            polled = self.consumer.poll(timeout_ms=max(timeout_ms, GROUP_POLL_MS))
             return [(tp, [Record(logical[tp.topic], m.value, m.key, m.partition, m.offset)
                           for m in msgs]) for tp, msgs in polled.items()]
         busy = self._group_busy()  # the consumer only keeps membership: its partitions are
-        self.consumer.poll(timeout_ms=timeout_ms if busy else 0)  # paused
+        self.consumer.poll(timeout_ms=GROUP_POLL_MS if busy else 0)  # paused
         return [(self.tp(t, p), [Record(logical[t], v, None, p, o)
                                   for v, o in zip(values, offsets, strict=True)])
                 for t, p, _, values, offsets in self.fetch.poll(0 if busy else timeout_ms / 1000)]
