@@ -1,15 +1,16 @@
 """A fetch process: kafka-python's fetching and record parsing on the machine's other core.
 
 kafka-python parses every record in pure Python (CRC check included), which costs about as
-much per message as decoding and detection together. With `WorkerConfig.fetch_process` the
-worker keeps its group consumer for membership, rebalance callbacks and offset commits (its
-partitions stay paused, it fetches nothing) and a child process (`python -m
-streams.kafka_fetch`, a groupless consumer with the same fetch settings) fetches exactly the
-input partitions the worker tells it, from the positions the worker tells it, and ships their
-values and offsets back in batches. The worker still owns every position: each assignment
-carries an epoch and batches of an older epoch are dropped, so a revoked and re-assigned
-partition never mixes data from before its seek. The child exits when the worker goes away
-(its pipe closes), also after a SIGKILL of the worker.
+much per message as decoding and detection together. With `WorkerConfig.fetch_process`
+(opt-in: under heavy machine load two test runs saw a worker wait for its group assignment
+until the test's timeout, not understood yet) the worker keeps its group consumer for
+membership, rebalance callbacks and offset commits (its partitions stay paused, it fetches
+nothing) and a child process (`python -m streams.kafka_fetch`, a groupless consumer with the
+same fetch settings) fetches exactly the input partitions the worker tells it, from the
+positions the worker tells it, and ships their values and offsets back in batches. The worker
+still owns every position: each assignment carries an epoch and batches of an older epoch are
+dropped, so a revoked and re-assigned partition never mixes data from before its seek. The
+child exits when the worker goes away (its pipe closes), also after a SIGKILL of the worker.
 
 Parent -> child: ("assign", {(topic, partition): (epoch, position)}), ("pause", [tp]),
 ("resume", [tp]), ("stop",). Child -> parent: [(topic, partition, epoch, values, offsets)]

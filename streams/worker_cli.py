@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--session-timeout-ms", type=int, default=10_000)
     ap.add_argument("--max-poll-records", type=int, default=5000)
     ap.add_argument("--live", action="store_true")
-    ap.add_argument("--in-process-fetch", action="store_true",
-                    help="parse records in this process, not in a fetch child process")
+    ap.add_argument("--fetch-process", action="store_true",
+                    help="fetch and parse records in a child process (other core)")
     args = ap.parse_args(argv)
     topics = kafka_io.TopicNames.prefixed(args.prefix)
     if args.alerts_topic:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
                           checkpoint_every=args.checkpoint_every, idle_exit=args.idle_exit,
                           live=args.live, session_timeout_ms=args.session_timeout_ms,
                           max_poll_records=args.max_poll_records,
-                          fetch_process=not args.in_process_fetch)
+                          fetch_process=args.fetch_process)
     worker = Worker(config, on_checkpoint=lambda d: print(json.dumps(d), flush=True))
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
