@@ -150,6 +150,8 @@ class RiverBankSeries(IncidentSeries):
 
     def _pvalue(self, x: float, m: float, k: float, sd: float, frac: float) -> float:
         c = self.cfg.counts
+        if frac < 1.0 and self.level_n < 1.0:  # no early look before the first full bucket
+            return 1.0
         if not (x - m > c.prefilter_z * sd and x >= c.min_count * max(frac, 0.5)
                 and x >= c.min_ratio * m):
             return 1.0

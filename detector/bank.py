@@ -14,6 +14,9 @@ forces the full path; tests check that all paths give the same bytes.
 Partial buckets: ``step(t_end, ..., fraction=f)`` with f < 1 means the bucket started at
 ``t_end - f * bucket_seconds`` and ``t_end`` is the event time of this early look, which is
 the ``detected_at`` of anything it opens. The same bucket is later stepped with f = 1.
+A service is not looked at early before it has learned its first full bucket: it has no
+pace of its own yet, and a pre-aggregated count stamped early in a bucket would read as a
+pace of many times the prior (the first full bucket still opens on strong evidence).
 """
 
 from __future__ import annotations
@@ -164,6 +167,9 @@ class DetectorBank(TransitionsMixin):
         sd = self._counts.sd(m, k)
         excess = x - m
         cand, p_cand = self._counts.spikes(x, m, k, sd, excess, frac)
+        if not full and cand.size:  # no early look at a service before its first full bucket
+            seen = self._seasonal.cols["level_n"][cand] >= 1.0
+            cand, p_cand = cand[seen], p_cand[seen]
         calm = not self._inc.cols["state"].any()  # every service ok (the usual case)
         if full:  # the CUSUM watches for the start of a change: not while an incident holds
             live = None if calm else self._inc.live()  # frozen there, watching elsewhere

@@ -89,6 +89,8 @@ class Bucketer:
         bucket = self._open.get(end) or self._bucket(end)
         reports = bucket.reports
         total = reports[i] = reports.get(i, 0.0) + count
+        if count > 1.0:
+            bucket.batched[i] = bucket.batched.get(i, 0.0) + count
         if category or region or source:
             ctx = bucket.context.get(i)
             if ctx is None:
@@ -110,6 +112,8 @@ class Bucketer:
         bucket = self._bucket(end)
         total = bucket.reports.get(i, 0.0) + count
         bucket.reports[i] = total
+        if count > 1.0:  # pre-aggregated: prorated in early looks (`OpenBucket.paced`)
+            bucket.batched[i] = bucket.batched.get(i, 0.0) + count
         if category or region or source:
             ctx = bucket.context.setdefault(i, [{}, {}, {}])
             for d, key in zip(ctx, (category, region, source), strict=True):
@@ -233,7 +237,7 @@ class Bucketer:
         self._partial_last, self._pending = self._max_seen, False
         self.partial_buckets += 1
         # the bank reads a partial step as "bucket started at t - f*B, looked at at t"
-        return bucket.view(self._max_seen, elapsed / self.bucket_seconds, names)
+        return bucket.view(self._max_seen, elapsed / self.bucket_seconds, names, self._band)
 
     def _on_pace(self, bucket: OpenBucket, fraction: float) -> bool:
         """Some service is on pace to pass its band (or has none yet, or the bucket holds error
@@ -244,6 +248,9 @@ class Bucketer:
         if bucket.rates:
             return True  # error rates have no band here: let the bank judge them
         band = self._band
+        if bucket.batched:
+            return any(bucket.paced(i, fraction, band.get(i, math.inf))
+                       > band.get(i, -1.0) * fraction for i in bucket.reports)
         return any(count > band.get(i, -1.0) * fraction for i, count in bucket.reports.items())
 
     def to_state(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ instead of one per service per step.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,12 +71,33 @@ class OpenBucket:
     reports: dict[int, float] = field(default_factory=dict)
     rates: dict[int, list[float]] = field(default_factory=dict)  # errors, requests, sum, n
     context: dict[int, list[dict[str, float]]] = field(default_factory=dict)
+    batched: dict[int, float] = field(default_factory=dict)  # part of `reports` sent as counts > 1
 
-    def view(self, t_end: float, fraction: float, names: list[str]) -> BucketView:
+    def paced(self, i: int, fraction: float, band: float = math.inf) -> float:
+        """Service `i`'s count as an early look at `fraction` of the bucket reads it.
+
+        A pre-aggregated count (one event with count > 1) covers a stretch of time, not the
+        instant it is stamped with, so an early look prorates it to the elapsed fraction: a
+        whole minute's normal count stamped 10 s into the bucket is not a 6x pace, while a
+        spike sent as one count still is. Single reports count as they come, and a bucket
+        whose total already passed its full-bucket `band` is anomalous at any pace: whole.
+        """
+        total = self.reports.get(i, 0.0)
+        if total > band:
+            return total
+        return total - self.batched.get(i, 0.0) * (1.0 - fraction)
+
+    def view(self, t_end: float, fraction: float, names: list[str],
+             band: Mapping[int, float] | None = None) -> BucketView:
+        """All services' arrays; an early look (`fraction` < 1) reads counts as `paced`."""
         n = len(names)
         reports, rate, requests = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
         if self.reports:
             reports[list(self.reports)] = list(self.reports.values())
+        if fraction < 1.0 and self.batched:
+            band = band or {}
+            for i in self.batched:
+                reports[i] = self.paced(i, fraction, band.get(i, math.inf))
         for i, (err, req, total, k) in self.rates.items():
             if req > 0:
                 rate[i], requests[i] = err / req, req
@@ -86,10 +108,11 @@ class OpenBucket:
 
     def to_state(self) -> dict[str, Any]:
         return {"reports": list(self.reports.items()), "rates": list(self.rates.items()),
-                "context": list(self.context.items())}
+                "context": list(self.context.items()), "batched": list(self.batched.items())}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> OpenBucket:
         return cls({int(i): v for i, v in state["reports"]},
                    {int(i): list(v) for i, v in state["rates"]},
-                   {int(i): [dict(d) for d in v] for i, v in state["context"]})
+                   {int(i): [dict(d) for d in v] for i, v in state["context"]},
+                   {int(i): float(v) for i, v in state.get("batched", [])})

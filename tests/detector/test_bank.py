@@ -161,3 +161,20 @@ def test_a_shift_is_watched_while_another_service_is_in_an_incident(warmed) -> N
            for tr in bank.step(t + 60 * i, np.array([2464.0, 40.0, 0.0]))]
     assert [(x.service, x.status, "reports_trend" in x.signals) for x in out] == [
         ("api", "open", True)]
+
+
+def test_no_early_look_before_a_service_has_learned_a_full_bucket() -> None:
+    """A never-seen service's whole-minute count early in its first bucket opens nothing
+    (it would read as 6x the bucket's pace); a warm service with the same look opens, and the
+    new service's full bucket still opens on strong evidence (2,464 against the prior)."""
+    bank = DetectorBank(BankConfig(bucket_seconds=60))
+    bank.ensure(["warm"])
+    rng = np.random.default_rng(3)
+    for i in range(1, 241):
+        bank.step(60.0 * i, rng.poisson([5.0]).astype(float))
+    bank.ensure(["new-busy", "new-spike"])
+    t = 60.0 * 241
+    early = bank.step(t - 50, np.array([95.0, 95.0, 2464.0]), fraction=10 / 60)
+    assert [(tr.service, tr.status) for tr in early] == [("warm", "open")]
+    full = bank.step(t, np.array([95.0, 95.0, 2464.0]))
+    assert {tr.service for tr in full if tr.status == "open"} == {"new-spike"}
