@@ -105,8 +105,15 @@ def free_port() -> int:
 
 
 def _cluster_id() -> str:
-    """A random Kafka cluster id (a Uuid: 16 bytes, URL-safe base64 without padding)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A random Kafka cluster id (a Uuid: 16 bytes, URL-safe base64 without padding).
+
+    Like Kafka's own `Uuid.randomUuid`, never one starting with "-": the storage tool's
+    argument parser would read it as an option (1 run in 64 failed to format its storage).
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cid.startswith("-"):
+            return cid
 
 
 class KafkaBroker:
