@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import orjson
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 
 if TYPE_CHECKING:
     from detector import Transition
@@ -51,8 +52,8 @@ category=None, region=None, source=None, message=None))
         return out
 
     def model_dump_json(self) -> str:
-        """Compact JSON of `model_dump()` (pydantic's formatting, as the schema prints it)."""
-        return _ReportSchema.model_construct(**self.model_dump()).model_dump_json()
+        """Compact JSON of `model_dump()`, by pydantic-core's serializer (pydantic's format)."""
+        return to_json(self.model_dump()).decode()
 
     def __repr__(self) -> str:
         return f"ReportEvent({', '.join(f'{k}={v!r}' for k, v in self.model_dump().items())})"
@@ -75,30 +76,8 @@ class ErrorRateEvent(NamedTuple):
         return self._asdict()
 
     def model_dump_json(self) -> str:
-        """Compact JSON of the sample (pydantic's formatting, as the schema prints it)."""
-        return _RateSchema.model_construct(**self._asdict()).model_dump_json()
-
-
-class _ReportSchema(BaseModel):
-    """What a report event shows of itself (the JSON of `ReportEvent.model_dump_json`)."""
-
-    service: str
-    ts: float
-    count: float = 1.0
-    category: str | None = None
-    region: str | None = None
-    source: str | None = None
-    message: str | None = None
-
-
-class _RateSchema(BaseModel):
-    """The JSON of `ErrorRateEvent.model_dump_json`."""
-
-    service: str
-    ts: float
-    errors: float | None = None
-    requests: float | None = None
-    error_rate: float | None = None
+        """Compact JSON of the sample, by pydantic-core's serializer (pydantic's format)."""
+        return to_json(self._asdict()).decode()
 
 
 Event = ReportEvent | ErrorRateEvent
