@@ -3,8 +3,8 @@
 No I/O, no clocks: every function works in event time on the inputs it is given.
 """
 
-from detector.bank import DetectorBank, ServiceStatus
+from detector.bank import DetectorBank
 from detector.config import BankConfig
-from detector.types import BucketContext, Transition
+from detector.types import BucketContext, ServiceStatus, Transition
 
 __all__ = ["BankConfig", "BucketContext", "DetectorBank", "ServiceStatus", "Transition"]

@@ -33,11 +33,11 @@ from detector.emit import TransitionsMixin
 from detector.errorrate import RateBaseline
 from detector.errors import SnapshotError, UnknownServiceError
 from detector.fusion import Evidence, fuse, quiet_score
-from detector.incidents import CONFIRMED, STATE_NAMES, IncidentMachine, Moves, incident_id
+from detector.incidents import IncidentMachine, Moves
 from detector.related import RelatedTracker
 from detector.seasonal import SeasonalBaseline
 from detector.snapshot import pack, unpack
-from detector.types import BucketContext, ServiceStatus, Transition
+from detector.types import BucketContext, Transition
 
 _SNAPSHOT_VERSION = 1
 
@@ -267,20 +267,7 @@ class DetectorBank(TransitionsMixin):
         if moves is not None and (moves.opened.size or moves.resolved.size):
             self._cusum.reset(np.concatenate([moves.opened, moves.resolved]))
 
-    # views and snapshots --------------------------------------------------------------------
-    def status(self) -> list[ServiceStatus]:
-        """Latest observed / expected / band / score / state of every service."""
-        lt, c = self._latest.cols, self._inc.cols
-        upper = self._upper(lt["mu"], self._counts.dispersion())
-        out = []
-        for i, name in enumerate(self._names):
-            st = int(c["state"][i])
-            iid = incident_id(name, float(c["started"][i])) if st >= CONFIRMED else None
-            out.append(ServiceStatus(name, float(lt["t"][i]), float(lt["obs"][i]),
-                                     float(lt["mu"][i]), float(upper[i]), float(lt["score"][i]),
-                                     STATE_NAMES[st], iid))
-        return out
-
+    # snapshots (the status view is in detector.emit) ----------------------------------------
     def to_bytes(self) -> bytes:
         """Exact snapshot of the whole bank (numpy arrays + a small JSON header)."""
         arrays: dict[str, np.ndarray] = {}

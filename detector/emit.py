@@ -1,7 +1,8 @@
-"""Building a step's transitions: the bank's only Python loop, over the few movers.
+"""What the bank shows: a step's transitions (its only Python loop, over the few movers)
+and the per-service status view.
 
-A mixin of `DetectorBank`: it reads the bank's names, incident columns, dispersion, upper
-band and related-incident tracker.
+A mixin of `DetectorBank`: it reads the bank's names, incident columns, latest values,
+dispersion, upper band and related-incident tracker.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import numpy as np
 
 from detector.explain import Facts, make_transition
 from detector.fusion import Evidence, signal_names
-from detector.incidents import STATE_NAMES, Moves, incident_id
-from detector.types import BucketContext, Status, Transition
+from detector.incidents import CONFIRMED, STATE_NAMES, Moves, incident_id
+from detector.types import BucketContext, ServiceStatus, Status, Transition
 
 
 class TransitionsMixin:
-    """`_emit` / `_transition` of `DetectorBank` (see the module docstring)."""
+    """`_emit` / `_transition` / `status` of `DetectorBank` (see the module docstring)."""
 
     def _emit(self, moves: Moves, ev: Evidence, x: np.ndarray, mu: np.ndarray, t: float,
               context: Mapping[str, BucketContext]) -> list[Transition]:
@@ -52,3 +53,16 @@ class TransitionsMixin:
         facts = Facts(started, t, float(x[i]), float(mu[i]), float(upper), float(ev.score[i]),
                       float(ev.p_value[i]), signal_names(mask), state)
         return make_transition(iid, name, status, facts, context.get(name), related)
+
+    def status(self) -> list[ServiceStatus]:
+        """Latest observed / expected / band / score / state of every service."""
+        lt, c = self._latest.cols, self._inc.cols
+        upper = self._upper(lt["mu"], self._counts.dispersion())
+        out = []
+        for i, name in enumerate(self._names):
+            st = int(c["state"][i])
+            iid = incident_id(name, float(c["started"][i])) if st >= CONFIRMED else None
+            out.append(ServiceStatus(name, float(lt["t"][i]), float(lt["obs"][i]),
+                                     float(lt["mu"][i]), float(upper[i]), float(lt["score"][i]),
+                                     STATE_NAMES[st], iid))
+        return out
