@@ -3,15 +3,11 @@
 Both input topics are keyed by service with the same partition count, and the range assignor
 gives partition p of both to the same member, so one `Pipeline` holds all state of partition p.
 
-Watermarks across the two inputs (the documented choice): a partition's records are released
-to its pipeline in event-time order merged over its inputs (`InputMerge`), and a record is
-released only while every other input of that partition either has a buffered record (whose
-event time is known) or is caught up (position at the last known high-water mark: idle). So
-the pipeline's watermark never runs ahead of an input that still has data to deliver, and with
-data already in the topics the order, and hence every alert, does not depend on fetch timing.
-Ties go to `reports` first; messages without a readable event time go first (they only reach
-dead-letter). In live mode (`live=True`, `serve --kafka`) a partition whose inputs are all
-idle has its event time advanced to the wall clock, so quiet buckets still close.
+Watermarks across the two inputs (the documented choice): `InputMerge` releases a partition's
+records in event-time order merged over its inputs, holding back while another input may still
+deliver earlier data (caught up = position at the last known high-water mark). So with data
+already in the topics every alert is independent of fetch timing. In live mode (`serve
+--kafka`) a partition whose inputs are all idle has its event time advanced to the wall clock.
 
 Checkpoint order (`checkpoint`): flush the producer (alerts and dead letters acknowledged),
 save each partition's `Pipeline.snapshot()` (positions inside) to `detector-state`, then
@@ -49,8 +45,8 @@ class Worker:
     def __init__(self, config: WorkerConfig, *, on_alert: Callable[[dict], None] | None = None,
                  store: Store | None = None,
                  on_checkpoint: Callable[[dict], None] | None = None) -> None:
-        self.config = config
-        self.on_alert, self.store, self.on_checkpoint = on_alert, store, on_checkpoint
+        self.config, self.on_alert, self.store = config, on_alert, store
+        self.on_checkpoint = on_checkpoint
         self.pipelines: dict[int, Pipeline] = {}
         self.merges: dict[int, InputMerge] = {}
         self.alerts = 0  # sent by this process (repeats after a restart included)
@@ -67,6 +63,7 @@ class Worker:
         self._idle_since: float | None = None
         self._dirty: set[int] = set()  # partitions changed since their last checkpoint
         self._next: dict[Any, int] = {}  # next offset per input TopicPartition (no network)
+        self._ends: dict[Any, int] = {}  # end offsets looked up at assignment (`_seek`)
         self._logical = config.topics.inputs  # kafka topic -> logical name
         self._real = {v: k for k, v in self._logical.items()}
 
@@ -111,11 +108,10 @@ class Worker:
         self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
                                            session_timeout_ms=cfg.session_timeout_ms,
                                            max_poll_records=cfg.max_poll_records)
-        fetch = (FetchProcess(cfg.bootstrap, cfg.max_poll_records) if cfg.fetch_process
-                 else None)
+        fetch = FetchProcess(cfg.bootstrap, cfg.max_poll_records) if cfg.fetch_process else None
         self._source = InputSource(self._consumer, self._logical, fetch)
-        listener = rebalance_listener(self._revoke, self._assign)
-        self._consumer.subscribe(list(self._logical), listener=listener)
+        self._consumer.subscribe(list(self._logical),
+                                 listener=rebalance_listener(self._revoke, self._assign))
 
     def _close(self) -> None:
         for client in (self._consumer, self._source, self._producer, self._checkpoints,
@@ -159,6 +155,8 @@ class Worker:
         if tp not in self._consumer.assignment():
             return True  # that input has no such partition here
         high = self._source.highwater(tp)
+        if high is None:  # no fetch response yet: the end offset looked up at assignment
+            high = self._ends.get(tp)
         return high is not None and self._next.get(tp, 0) >= high
 
     def _throttle(self, p: int, merge: InputMerge) -> None:
@@ -188,17 +186,12 @@ class Worker:
         if time.monotonic() - self._idle_since < limit:
             return False
         try:
-            done = self._group_done()
+            done = group_done(self._offsets, self._consumer.assignment(), self._next,
+                              self._checkpoints, self.config.group, self._logical)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - broker unreachable: not known to be done
             done = False
-        if not done:
-            self._idle_since = None
+        self._idle_since = self._idle_since if done else None
         return done
-
-    def _group_done(self) -> bool:
-        assert self._checkpoints is not None
-        return group_done(self._offsets, self._consumer.assignment(), self._next,
-                          self._checkpoints, self.config.group, self._logical)
 
     # -- sinks --------------------------------------------------------------------------
     def _sinks(self, p: int) -> tuple[Callable[[dict], None], Callable[[dict], None]]:
@@ -275,11 +268,17 @@ class Worker:
         self._report("assigned", sorted(parts))
 
     def _seek(self, p: int, pipe: Pipeline) -> None:
-        """Seek both inputs of `p` to the positions inside its state (else their beginning)."""
+        """Seek both inputs of `p` to the positions inside its state (else their beginning).
+
+        Their end offsets (a lower bound of the high-water marks) decide whether an input is
+        caught up until a fetch response tells (`_idle`): else an empty input held the other
+        back, often until the whole backlog was fetched, before the first record was processed.
+        """
         assigned = self._consumer.assignment()
         tps = [tp for tp in (self._tp(t, p) for t in self._real) if tp in assigned]
         fresh = [tp for tp in tps if (self._logical[tp.topic], p) not in pipe.positions]
         start = self._offsets.beginning_offsets(fresh) if fresh else {}
+        self._ends.update(self._offsets.end_offsets(tps) if tps else {})
         for tp in tps:
             pos = pipe.positions.get((self._logical[tp.topic], p), start.get(tp))
             self._source.seek(tp, pos)
@@ -288,13 +287,12 @@ class Worker:
     def _report(self, event: str, parts: list[int], **timings: float) -> None:
         """Tell `on_checkpoint` what happened (a checkpoint adds its steps' seconds)."""
         if self.on_checkpoint is not None:
-            processed = sum(pipe.counters.processed for pipe in self.pipelines.values())
-            self.on_checkpoint({"event": event, "partitions": parts, "processed": processed,
+            self.on_checkpoint({"event": event, "partitions": parts,
+                                "processed": self.counters()["processed"],
                                 "alerts": self.alerts, "dead_letters": self.dead_letters,
                                 **timings})
 
 
 if __name__ == "__main__":  # `python -m streams.worker`: the command line
     from streams.worker_cli import main
-
     main()

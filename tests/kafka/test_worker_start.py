@@ -1,0 +1,47 @@
+"""A worker starts processing with its first poll when the other input is empty: it does not
+hold every record back until a fetch response tells that input's high-water mark (the end
+offsets looked up at assignment decide until then, `Worker._seek`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from streams import worker as worker_module
+from streams.parsing import REPORTS
+from streams.worker import Worker, WorkerConfig
+from tests.kafka.data import T0, run_worker, send
+
+POLL = 200  # records per poll: the backlog below takes dozens of polls
+MESSAGES = 12_000
+
+
+@pytest.mark.parametrize("fetch_process", [False, True])
+def test_records_flow_before_the_backlog_is_fetched(bootstrap, topics, monkeypatch,
+                                                    fetch_process):
+    send(bootstrap, topics, ((REPORTS, f"svc-{i % 8}",
+                              json.dumps({"service": f"svc-{i % 8}",
+                                          "ts": T0 + i * 0.5}).encode())
+                             for i in range(MESSAGES)))  # error-rates stays empty
+    delivered, at_first_process = [0], []
+    poll, process = worker_module.InputSource.poll, worker_module.Pipeline.process_decoded
+
+    def counting_poll(self, timeout_ms):
+        batch = poll(self, timeout_ms)
+        delivered[0] += sum(len(records) for _, records in batch)
+        return batch
+
+    def noting_process(self, items):
+        if not at_first_process:
+            at_first_process.append(delivered[0])
+        return process(self, items)
+
+    monkeypatch.setattr(worker_module.InputSource, "poll", counting_poll)
+    monkeypatch.setattr(worker_module.Pipeline, "process_decoded", noting_process)
+    worker = Worker(WorkerConfig(bootstrap, f"start-{fetch_process}", topics, idle_exit=1.0,
+                                 max_poll_records=POLL, fetch_process=fetch_process))
+    run_worker(worker)
+    assert worker.summary["processed"] == MESSAGES
+    # the fetch process may hand over a few polls' worth at once; never the whole backlog
+    assert at_first_process and at_first_process[0] <= MESSAGES // 4, at_first_process
