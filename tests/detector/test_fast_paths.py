@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from detector.columns import Columns, Field, clip
-from detector.counts import nb_sf
+from detector.counts import nb_sf, nb_upper
 from detector.fusion import fuse
 
 
@@ -21,6 +21,18 @@ def test_nb_sf_matches_scipy_inside_and_outside_the_support() -> None:
     assert np.array_equal(nb_sf(x, mu, k), want, equal_nan=True)
     inside = x >= 1.0  # the fast path proper (every value in the support)
     assert np.array_equal(nb_sf(x[inside], mu[inside], k[inside]), want[inside])
+
+
+@pytest.mark.parametrize("p", [1e-7, 1e-4, 0.05, 0.0, 1.0])
+def test_nb_upper_matches_scipy_isf(p: float) -> None:
+    rng = np.random.default_rng(6)
+    mu = np.concatenate([np.exp(rng.uniform(-12.0, 9.0, 3000)), [1e-300, 0.0, np.nan]])
+    k = np.concatenate([np.exp(rng.uniform(np.log(0.01), np.log(5.0), 3000)), [1.0, 1.0, 1.0]])
+    size = 1.0 / k
+    want = np.asarray(stats.nbinom.isf(p, size, size / (size + mu)), dtype=float) + 1.0
+    assert np.array_equal(nb_upper(mu, k, p), want, equal_nan=True)
+    valid = slice(0, 3001)  # the direct ufunc path proper (every argument valid)
+    assert np.array_equal(nb_upper(mu[valid], k[valid], p), want[valid])
 
 
 def test_clip_is_np_clip() -> None:
