@@ -25,10 +25,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from detector.band import UpperBand, upper_values
 from detector.changepoint import Cusum
 from detector.columns import Field, VectorModel
 from detector.config import BankConfig
-from detector.counts import NegBinTest, nb_upper
+from detector.counts import NegBinTest
 from detector.emit import TransitionsMixin
 from detector.errorrate import RateBaseline
 from detector.errors import SnapshotError, UnknownServiceError
@@ -127,13 +128,20 @@ class DetectorBank(TransitionsMixin):
 
     def _upper(self, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
         c = self.config.counts
-        band = nb_upper(mu, k, self.config.p_open)
-        return np.maximum(band, np.maximum(c.min_count, c.min_ratio * mu))
+        return upper_values(mu, k, self.config.p_open, c.min_count, c.min_ratio)
 
     def expected(self, t_end: float) -> tuple[np.ndarray, np.ndarray]:
         """Expected count and upper band (opening level) for the full bucket ending at t_end."""
         mu = self._mu(self._seasonal.factor(t_end - self.config.bucket_seconds / 2))
         return mu, self._upper(mu, self._counts.dispersion())
+
+    def expected_band(self, t_end: float) -> tuple[np.ndarray, UpperBand]:
+        """`expected` with the band as an `UpperBand`: a service's band is computed when first
+        read (in a quiet bucket almost never: see `detector.band`)."""
+        mu = self._mu(self._seasonal.factor(t_end - self.config.bucket_seconds / 2))
+        c = self.config.counts
+        return mu, UpperBand.lazy(mu, self._counts.dispersion(), self.config.p_open,
+                                  c.min_count, c.min_ratio)
 
     def _vector(self, values: np.ndarray | Sequence[float], name: str) -> np.ndarray:
         arr = np.asarray(values, dtype=float)

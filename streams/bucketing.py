@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from detector.band import UpperBand
 from streams.buckets import BucketView, OpenBucket
 from streams.errors import FarFromWatermark, LateEvent
 from streams.settings import PipelineSettings
@@ -58,7 +59,7 @@ class Bucketer:
         self._partial_last = -math.inf
         self._crossed: set[int] = set()
         self._pending = False
-        self._band: dict[int, float] = {}
+        self._band = UpperBand.of([])
         self._due = -math.inf  # a cache, not state: recomputed by every full `advance`
         self.closed_buckets = 0
         self.partial_buckets = 0
@@ -101,8 +102,7 @@ class Bucketer:
                 ctx[1][region] = ctx[1].get(region, 0.0) + count
             if source:
                 ctx[2][source] = ctx[2].get(source, 0.0) + count
-        band = self._band.get(i)
-        if band is not None and total > band and i not in self._crossed and end == self._current():
+        if self._band.passed(i, total) and i not in self._crossed and end == self._current():
             self._crossed.add(i)
             self._pending = True
 
@@ -119,8 +119,7 @@ class Bucketer:
             for d, key in zip(ctx, (category, region, source), strict=True):
                 if key:
                     d[key] = d.get(key, 0.0) + count
-        band = self._band.get(i)
-        if band is not None and total > band and i not in self._crossed and end == self._current():
+        if self._band.passed(i, total) and i not in self._crossed and end == self._current():
             self._crossed.add(i)
             self._pending = True
 
@@ -144,9 +143,11 @@ class Bucketer:
                 self._due = -math.inf
         return bucket
 
-    def set_band(self, upper: np.ndarray) -> None:
-        """Full-bucket upper band per service (index order): passing it triggers a partial view."""
-        self._band = {i: float(u) for i, u in enumerate(upper) if math.isfinite(u)}
+    def set_band(self, upper: np.ndarray | UpperBand) -> None:
+        """Full-bucket upper band per service (index order, non-finite: none): passing it
+        triggers a partial view. An `UpperBand` computes each exact band when first needed."""
+        self._band = (upper if isinstance(upper, UpperBand)
+                      else UpperBand.of(np.asarray(upper, dtype=float)))
 
     def advance(self, ts: float, names: list[str]) -> list[BucketView]:
         """Move event time to `ts`; return the buckets to step now (closed, then partial)."""
@@ -248,10 +249,16 @@ class Bucketer:
         if bucket.rates:
             return True  # error rates have no band here: let the bank judge them
         band = self._band
-        if bucket.batched:
-            return any(bucket.paced(i, fraction, band.get(i, math.inf))
-                       > band.get(i, -1.0) * fraction for i in bucket.reports)
-        return any(count > band.get(i, -1.0) * fraction for i, count in bucket.reports.items())
+        floor, n = band.floor, len(band)
+        for i, total in bucket.reports.items():
+            if i < n and total <= floor[i] and bucket.paced(i, fraction) <= floor[i] * fraction:
+                continue  # not past its band (>= floor), and its pace is under the floor's
+            upper = band.get(i)
+            if upper is None:
+                return True  # no band yet (a new service): let the bank judge
+            if bucket.paced(i, fraction, upper) > upper * fraction:
+                return True
+        return False
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready exact state (floats round-trip through JSON's repr)."""
@@ -259,7 +266,7 @@ class Bucketer:
                 "max_seen": self._max_seen, "closed_until": self._closed_until, "wall": self._wall,
                 "empty_run": self._empty_run, "partial_end": self._partial_end,
                 "partial_last": self._partial_last, "crossed": sorted(self._crossed),
-                "pending": self._pending, "band": list(self._band.items()),
+                "pending": self._pending, "band": self._band.items(),
                 "closed_buckets": self.closed_buckets, "partial_buckets": self.partial_buckets}
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -270,7 +277,7 @@ class Bucketer:
         self._empty_run = state["empty_run"]
         self._partial_end, self._partial_last = state["partial_end"], state["partial_last"]
         self._crossed, self._pending = set(state["crossed"]), state["pending"]
-        self._band = {int(i): float(u) for i, u in state["band"]}
+        self._band = UpperBand.of((int(i), float(u)) for i, u in state["band"])
         self._due = -math.inf
         self.closed_buckets = state["closed_buckets"]
         self.partial_buckets = state["partial_buckets"]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from detector import BucketContext
+from detector.band import UpperBand
 
 
 @dataclass(frozen=True)
@@ -88,16 +89,16 @@ class OpenBucket:
         return total - self.batched.get(i, 0.0) * (1.0 - fraction)
 
     def view(self, t_end: float, fraction: float, names: list[str],
-             band: Mapping[int, float] | None = None) -> BucketView:
+             band: UpperBand | None = None) -> BucketView:
         """All services' arrays; an early look (`fraction` < 1) reads counts as `paced`."""
         n = len(names)
         reports, rate, requests = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
         if self.reports:
             reports[list(self.reports)] = list(self.reports.values())
         if fraction < 1.0 and self.batched:
-            band = band or {}
-            for i in self.batched:
-                reports[i] = self.paced(i, fraction, band.get(i, math.inf))
+            for i in self.batched:  # `paced`, asking for the exact band only above its floor
+                if band is None or not band.passed(i, self.reports.get(i, 0.0)):
+                    reports[i] = self.paced(i, fraction)
         for i, (err, req, total, k) in self.rates.items():
             if req > 0:
                 rate[i], requests[i] = err / req, req

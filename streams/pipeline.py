@@ -197,8 +197,9 @@ class Pipeline:
             return
         self.counters.buckets += 1
         t_next = view.t_end + self.bucketer.bucket_seconds
-        self._next = (t_next, len(self._names), self.bank.expected(t_next))
-        self.bucketer.set_band(self._next[2][1])
+        mu, band = self.bank.expected_band(t_next)
+        self._next = (t_next, len(self._names), (mu, band))
+        self.bucketer.set_band(band)
         if self.store is not None:
             states = ["incident" if n in self._open else "ok" for n in self._names]
             self.store.write_bucket(view.t_end, self._names, view.reports, expected, upper,
@@ -209,7 +210,7 @@ class Pipeline:
         full step when it was for this bucket: only full steps change what it depends on."""
         t, n, values = self._next
         if t == t_end and n == len(self._names):
-            return values
+            return values[0], values[1].values()
         return self.bank.expected(t_end)
 
     def _alert(self, tr: Transition) -> None:
