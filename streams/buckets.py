@@ -32,6 +32,7 @@ class BucketView:
     error_rate: np.ndarray
     requests: np.ndarray
     context: Mapping[str, BucketContext]
+    rated: bool = True  # some service has an error-rate sample (else both rate arrays are NaN)
 
 
 class ContextView(Mapping[str, BucketContext]):
@@ -105,7 +106,7 @@ class OpenBucket:
             elif k > 0:
                 rate[i] = total / k
         return BucketView(t_end, fraction, reports, rate, requests,
-                          ContextView(self.context, names))
+                          ContextView(self.context, names), bool(self.rates))
 
     def to_state(self) -> dict[str, Any]:
         return {"reports": list(self.reports.items()), "rates": list(self.rates.items()),

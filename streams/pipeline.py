@@ -187,9 +187,11 @@ class Pipeline:
         full = view.fraction >= 1.0
         if full and self.store is not None:
             expected, upper = self._expected_at(view.t_end)
-        transitions = self.bank.step(view.t_end, view.reports, error_rate=view.error_rate,
-                                     requests=view.requests, fraction=view.fraction,
-                                     context=view.context)
+        rated = view.rated  # no sample at all: the same as none given, and the bank's quiet path
+        transitions = self.bank.step(view.t_end, view.reports,
+                                     error_rate=view.error_rate if rated else None,
+                                     requests=view.requests if rated else None,
+                                     fraction=view.fraction, context=view.context)
         for tr in transitions:
             self._alert(tr)
         if not full:
