@@ -248,11 +248,14 @@ class Bucketer:
         """
         if bucket.rates:
             return True  # error rates have no band here: let the bank judge them
-        band = self._band
-        floor, n = band.floor, len(band)
+        band, batched = self._band, bucket.batched
+        floor, n, rest = band.floor, len(band), 1.0 - fraction
         for i, total in bucket.reports.items():
-            if i < n and total <= floor[i] and bucket.paced(i, fraction) <= floor[i] * fraction:
-                continue  # not past its band (>= floor), and its pace is under the floor's
+            if i < n:  # under the band (>= floor) at this pace? `OpenBucket.paced`, inlined
+                low = floor[i]
+                if total <= low * fraction or (
+                        total <= low and total - batched.get(i, 0.0) * rest <= low * fraction):
+                    continue
             upper = band.get(i)
             if upper is None:
                 return True  # no band yet (a new service): let the bank judge

@@ -106,3 +106,29 @@ def test_lazy_bands_change_nothing(shape: str, monkeypatch: pytest.MonkeyPatch) 
     assert lazy_snapshot == eager_snapshot
     if shape == "preaggregated":
         assert computed < 400 * 20 // 20  # under 5% of the 8,000 bands of 20 services
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_on_pace_is_the_plain_rule(seed: int) -> None:
+    """`Bucketer._on_pace` (floors first, `paced` inlined) answers what the plain rule says:
+    some service's paced count is above its band times the fraction, or it has no band."""
+    rng = np.random.default_rng(seed)
+    c = CountConfig()
+    for _ in range(400):
+        n = int(rng.integers(1, 6))
+        mu, k = rng.uniform(0.0, 60.0, n), rng.uniform(0.01, 5.0, n)
+        band = UpperBand.lazy(mu, k, P_OPEN, c.min_count, c.min_ratio)
+        if rng.random() < 0.3:  # bands given as values, some missing
+            band = UpperBand.of(np.where(rng.random(n) < 0.3, np.nan, band.values()))
+        exact = dict(band.items())
+        bucket = bucketing.OpenBucket()
+        for i in rng.choice(n + 1, size=int(rng.integers(1, n + 2)), replace=False).tolist():
+            bucket.reports[i] = float(rng.choice([0.0, 1.0, 9.0, 30.0, 150.0, 900.0]))
+            if rng.random() < 0.5:
+                bucket.batched[i] = bucket.reports[i] * float(rng.choice([0.5, 1.0]))
+        fraction = float(rng.choice([0.1, 0.25, 0.5, 0.9, 1.0]))
+        plain = any(bucket.paced(i, fraction, exact.get(i, math.inf))
+                    > exact.get(i, -1.0) * fraction for i in bucket.reports)
+        b = bucketing.Bucketer()
+        b.set_band(band)
+        assert b._on_pace(bucket, fraction) == plain
