@@ -8,10 +8,13 @@ from where the previous load stopped to its current end, so a worker that receiv
 partition on a rebalance also sees the checkpoints its peers wrote meanwhile. Values are kept
 compressed and inflated only when their key is loaded: the topic also holds other groups'
 and superseded checkpoints (compaction is lazy), which a worker never needs to inflate.
+The first read starts in a background thread as soon as the store is built (the worker builds
+it before joining its group), so the first assignment finds the topic mostly read already.
 """
 
 from __future__ import annotations
 
+import threading
 import zlib
 from typing import Any
 
@@ -33,6 +36,22 @@ class KafkaCheckpoints:
         self._parts: list[Any] = []
         self._latest: dict[str, bytes] = {}  # key -> zlib-compressed snapshot
         self.saved = 0
+        self._early: threading.Thread | None = threading.Thread(
+            target=self._read_early, name="checkpoint-prefetch", daemon=True)
+        self._early.start()
+
+    def _read_early(self) -> None:
+        """The first `_catch_up`, off the caller's thread; a failure is left for `load` to
+        meet again (and raise) on the caller's thread."""
+        try:
+            self._catch_up()
+        except Exception:  # noqa: BLE001 - retried, and raised, by the next load
+            pass
+
+    def _wait_early(self) -> None:
+        if self._early is not None:
+            self._early.join()
+            self._early = None
 
     def save(self, key: str, snapshot: bytes, timeout_s: float = 600.0) -> None:
         """Write one checkpoint and wait for the broker's acknowledgement."""
@@ -52,6 +71,7 @@ class KafkaCheckpoints:
 
     def load(self, key: str) -> bytes | None:
         """Latest snapshot saved under `key` (by anyone), or None."""
+        self._wait_early()
         self._catch_up()
         value = self._latest.get(key)
         if value is None:
@@ -74,14 +94,16 @@ class KafkaCheckpoints:
     def _catch_up(self) -> None:
         from kafka import TopicPartition
 
-        if self._reader is None:
-            self._reader = kafka_io.plain_consumer(self.bootstrap)
-            parts = self._reader.partitions_for_topic(self.topic)
+        if self._reader is None:  # set up completely or not at all (a failure is met again)
+            reader = kafka_io.plain_consumer(self.bootstrap)
+            parts = reader.partitions_for_topic(self.topic)
             if not parts:
+                reader.close()
                 raise CheckpointError(f"checkpoint topic {self.topic!r} does not exist")
             self._parts = [TopicPartition(self.topic, p) for p in sorted(parts)]
-            self._reader.assign(self._parts)
-            self._reader.seek_to_beginning(*self._parts)
+            reader.assign(self._parts)
+            reader.seek_to_beginning(*self._parts)
+            self._reader = reader
         end = self._reader.end_offsets(self._parts)
         for batch in kafka_io.drain(self._reader, self._parts, end, timeout_s=120.0):
             for msg in batch:
@@ -97,6 +119,7 @@ class KafkaCheckpoints:
             self._latest[name] = value
 
     def close(self) -> None:
+        self._wait_early()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
