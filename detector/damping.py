@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 
 class ReporterDamper:
     """Counts at most ``max_per_window`` reports per (service, reporter) per window.
@@ -66,18 +68,31 @@ class ReporterDamper:
         self._taken = {k: taken[k] for k in self._start}
 
     def to_bytes(self) -> bytes:
-        """Exact snapshot (JSON; floats round-trip exactly)."""
-        rows = sorted([*k.split("\0", 1), s, self._taken[k]] for k, s in self._start.items())
-        return json.dumps({"max": self.max_per_window, "window": self.window_seconds,
-                           "pruned": self._pruned_at, "rows": rows}).encode()
+        """Exact snapshot (JSON; floats round-trip exactly), keys in sorted order.
+
+        Columns (keys, window starts, admitted counts) written by orjson: a checkpoint of
+        1e5 reporters costs several times less than rows of [service, reporter, start, taken]
+        through `json` did (`from_bytes` still reads those). The header keeps `json`, which
+        writes the -Infinity of a damper never pruned.
+        """
+        keys = sorted(self._start)
+        head = json.dumps({"max": self.max_per_window, "window": self.window_seconds,
+                           "pruned": self._pruned_at})
+        cols = orjson.dumps({"keys": keys, "start": list(map(self._start.__getitem__, keys)),
+                             "taken": list(map(self._taken.__getitem__, keys))})
+        return head[:-1].encode() + b", " + cols[1:]
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ReporterDamper:
-        """Restore a damper saved by `to_bytes`."""
+        """Restore a damper saved by `to_bytes` (or by its former row format)."""
         obj = json.loads(data)
         d = cls(int(obj["max"]), float(obj["window"]))
         d._pruned_at = float(obj["pruned"])
-        for s, r, a, b in obj["rows"]:
-            d._start[s + "\0" + r] = float(a)
-            d._taken[s + "\0" + r] = float(b)
+        if "rows" in obj:
+            for s, r, a, b in obj["rows"]:
+                d._start[s + "\0" + r] = float(a)
+                d._taken[s + "\0" + r] = float(b)
+        else:
+            d._start = dict(zip(obj["keys"], map(float, obj["start"]), strict=True))
+            d._taken = dict(zip(obj["keys"], map(float, obj["taken"]), strict=True))
         return d

@@ -34,3 +34,18 @@ def test_snapshot_round_trip_gives_identical_later_decisions() -> None:
     later = [("svc", f"r{i % 9}", 160.0 + 13 * i, 2) for i in range(80)]
     assert [d.admit(*a) for a in later] == [e.admit(*a) for a in later]
     assert d.to_bytes() == e.to_bytes()
+
+
+def test_snapshots_of_the_former_row_format_are_still_read() -> None:
+    """Checkpoints written before the columnar format restore to the same damper."""
+    import json
+
+    d = ReporterDamper(max_per_window=3, window_seconds=600)
+    for i in range(60):
+        d.admit(f"svc{i % 3}", f"r{i % 11}", 100.0 + 7.25 * i, 1 + i % 3)
+    rows = sorted([*k.split("\0", 1), s, d._taken[k]] for k, s in d._start.items())
+    old = json.dumps({"max": 3, "window": 600.0, "pruned": d._pruned_at, "rows": rows}).encode()
+    e = ReporterDamper.from_bytes(old)
+    assert e.to_bytes() == d.to_bytes()
+    later = [(f"svc{i % 4}", f"r{i % 13}", 500.0 + 11 * i, 2) for i in range(90)]
+    assert [d.admit(*a) for a in later] == [e.admit(*a) for a in later]
