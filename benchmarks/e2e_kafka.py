@@ -2,15 +2,16 @@
 
 For each input shape (single reports with count=1, and pre-aggregated per-minute counts) the
 same topic is read, in the same run and alternately, by (a) a bare kafka-python consumer
-that only counts messages (the raw consumption rate) and (b) the `Worker`: consumer group,
-event-time merge, one Pipeline per partition, detection, alerts produced with acks=all,
-checkpoints at the default cadence, records parsed in its own process (the default); and
-(c) the Worker with its opt-in fetch process (`fetch_process_*`, records parsed in a child
-process on the other core). All use `kafka_io.consumer` settings, include the group join, and do
-not time closing their clients. `ratio` = e2e / raw, with e2e ending when every message is
-processed and its alerts are acknowledged; `ratio_with_final_checkpoint` also counts the final
-state save and offset commit. Reported, never asserted (target >= 0.8). The in-memory
-Pipeline rate on the same records (no Kafka) is reported too, to show where the time goes.
+that only counts messages (the raw consumption rate) and (b) the `Worker` as shipped (its
+default `WorkerConfig`): consumer group, event-time merge, one Pipeline per partition,
+detection, alerts produced with acks=all, checkpoints at the default cadence; and (c) the
+Worker with the other record path (`other_*`: in-process parsing when the default is the fetch
+process that parses records in a child process on the other core, and vice versa). All use
+`kafka_io.consumer` settings, include the group join, and do not time closing their clients.
+`ratio` = e2e / raw, with e2e ending when every message is processed and its alerts are
+acknowledged; `ratio_with_final_checkpoint` also counts the final state save and offset
+commit. Reported, never asserted (target >= 0.8). The rate of one in-memory Pipeline over the
+same records (no Kafka, no partitions) is reported too, to show where the time goes.
 Writes benchmarks/results/e2e_kafka.json.
 
     python -m benchmarks.e2e_kafka [--services 200] [--messages 100000] [--repeat 3]
@@ -88,7 +89,7 @@ def raw_rate(bootstrap: str, topic: str, total: int, group: str) -> dict[str, fl
 
 
 def e2e_rate(bootstrap: str, topics: kafka_io.TopicNames, total: int, group: str,
-             fetch_process: bool = False) -> tuple[dict[str, float], dict[str, Any]]:
+             fetch_process: bool | None = None) -> tuple[dict[str, float], dict[str, Any]]:
     """Messages/s of the Worker (default settings: checkpoints every 10 s) from its start (group
     join and assignment included) until every message is processed and its alerts are
     acknowledged (the producer flush that opens the final checkpoint); `rate_with_final` also
@@ -102,8 +103,10 @@ def e2e_rate(bootstrap: str, topics: kafka_io.TopicNames, total: int, group: str
     def on_report(d: dict) -> None:
         reports.append((time.perf_counter(), d))
 
-    worker = Worker(WorkerConfig(bootstrap, group, topics, fetch_process=fetch_process),
-                    on_checkpoint=on_report)
+    config = WorkerConfig(bootstrap, group, topics)  # as shipped, unless told the record path
+    if fetch_process is not None:
+        config = replace(config, fetch_process=fetch_process)
+    worker = Worker(config, on_checkpoint=on_report)
     runner = threading.Thread(target=worker.run)
     start = time.perf_counter()
     runner.start()
@@ -141,11 +144,12 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int) -> dict[st
     kafka_io.create_topics(bootstrap, topics, partitions=PARTITIONS)
     kafka_io.publish((("reports", k, v) for k, v in values), bootstrap, topics)
     raws, e2es, ones, summary = [], [], [], {}
+    other = not WorkerConfig("unused").fetch_process  # the record path not shipped
     for r in range(repeat):
         raws.append(raw_rate(bootstrap, topics.reports, len(values), f"raw-{r}"))
         run, summary = e2e_rate(bootstrap, topics, len(values), f"e2e-{r}")
         e2es.append(run)
-        ones.append(e2e_rate(bootstrap, topics, len(values), f"fetch-{r}", True)[0])
+        ones.append(e2e_rate(bootstrap, topics, len(values), f"other-{r}", other)[0])
     raw = statistics.median(x["rate"] for x in raws)
     e2e = statistics.median(x["rate"] for x in e2es)
     ratios = [e["rate"] / r["rate"] for r, e in zip(raws, e2es, strict=True)]
@@ -160,9 +164,11 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int) -> dict[st
                 med(x["rate_with_final"] for x in e2es) / raw, 3),
             "raw_runs": [round(x["rate"]) for x in raws],
             "e2e_runs": [round(x["rate"]) for x in e2es],
-            "fetch_process_msgs_per_s": round(med(x["rate"] for x in ones)),
-            "fetch_process_ratio": round(med(x["rate"] for x in ones) / raw, 3),
-            "fetch_process_ratio_per_run": [
+            "e2e_path": "in-process" if other else "fetch process",
+            "other_path": "fetch process" if other else "in-process",
+            "other_msgs_per_s": round(med(x["rate"] for x in ones)),
+            "other_ratio": round(med(x["rate"] for x in ones) / raw, 3),
+            "other_ratio_per_run": [
                 round(e["rate"] / r["rate"], 3) for r, e in zip(raws, ones, strict=True)],
             "raw_first_record_s": round(med(x["first_s"] for x in raws), 2),
             "e2e_first_record_s": round(med(x["first_s"] for x in e2es), 2),
@@ -208,8 +214,8 @@ def _print(c: dict[str, Any]) -> None:
     print(f"{c['case']:>14} {c['services']:>5} svc {c['messages']:>7} msg: raw "
           f"{c['raw_msgs_per_s']:>6} msg/s  e2e {c['e2e_msgs_per_s']:>6} msg/s "
           f"({c['e2e_reports_per_s']} reports/s)  ratio {c['ratio']} "
-          f"(with final checkpoint {c['ratio_with_final_checkpoint']}; fetch process "
-          f"{c['fetch_process_ratio']})  "
+          f"[{c['e2e_path']}] (with final checkpoint {c['ratio_with_final_checkpoint']}; "
+          f"{c['other_path']} {c['other_ratio']})  "
           f"pipeline-only {c['pipeline_only_msgs_per_s']} msg/s  load {c['load_avg_1m']}",
           flush=True)
 
