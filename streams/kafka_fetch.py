@@ -1,16 +1,25 @@
 """A fetch process: kafka-python's fetching and record parsing on the machine's other core.
 
 kafka-python parses every record in pure Python (CRC check included), which costs about as
-much per message as decoding and detection together. With `WorkerConfig.fetch_process`
-(opt-in: under heavy machine load two test runs saw a worker wait for its group assignment
-until the test's timeout, not understood yet) the worker keeps its group consumer for
-membership, rebalance callbacks and offset commits (its partitions stay paused, it fetches
-nothing) and a child process (`python -m streams.kafka_fetch`, a groupless consumer with the
-same fetch settings) fetches exactly the input partitions the worker tells it, from the
-positions the worker tells it, and ships their values and offsets back in batches. The worker
-still owns every position: each assignment carries an epoch and batches of an older epoch are
-dropped, so a revoked and re-assigned partition never mixes data from before its seek. The
-child exits when the worker goes away (its pipe closes), also after a SIGKILL of the worker.
+much per message as decoding and detection together. With `WorkerConfig.fetch_process` (the
+default; `--in-process-fetch` or `fetch_process=False` parses in the worker instead) the
+worker keeps its group consumer for membership, rebalance callbacks and offset commits (its
+partitions stay paused, it fetches nothing) and a child process (`python -m
+streams.kafka_fetch`, a groupless consumer with the same fetch settings) fetches exactly the
+input partitions the worker tells it, from the positions the worker tells it, and ships their
+values and offsets back in batches. The worker still owns every position: each assignment
+carries an epoch and batches of an older epoch are dropped, so a revoked and re-assigned
+partition never mixes data from before its seek. The child exits when the worker goes away
+(its pipe closes), also after a SIGKILL of the worker.
+
+It was opt-in for a while: loaded test runs had workers wait for their group assignment.
+Cause: kafka-python (3.0.12) completes a join left in flight by a timed-out poll only in a
+later poll that still needs a rejoin, so a join completing between two polls is dropped and
+sent again (from the group leader: another rebalance), and a leader's join for new partition
+metadata is never completed; the group consumer's polls of 0 ms left joins in flight at every
+rebalance. `InputSource._settle_group` now waits for a join right after the poll that began
+it. Also seen in loaded runs: kafka-python's offset look-ups fail with a KeyError while a
+partition's leader is unknown to the client (`list_offsets` asks again).
 
 Parent -> child: ("assign", {(topic, partition): (epoch, position)}), ("pause", [tp]),
 ("resume", [tp]), ("stop",). Child -> parent: [(topic, partition, epoch, values, offsets)]
@@ -24,6 +33,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -55,7 +65,10 @@ class FetchProcess:
     def _send(self, msg: tuple) -> None:
         with self._lock:
             if not self._out.closed:
-                self._out.send(msg)
+                try:
+                    self._out.send(msg)
+                except OSError:  # the child is gone (e.g. closing after it failed): `poll`
+                    pass  # tells its exit code; a revoke callback must not raise here
 
     def seek(self, topic: str, partition: int, position: int) -> None:
         """Fetch (topic, partition) from `position` on; batches fetched before are dropped."""
@@ -87,7 +100,10 @@ class FetchProcess:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"fetch process exited with {self._proc.returncode}")
             return []
-        batches, highs = self._in.recv()
+        try:
+            batches, highs = self._in.recv()
+        except EOFError:
+            raise RuntimeError(f"fetch process exited with {self._proc.wait()}") from None
         self.highwater.update((tp, h) for tp, h in highs.items() if tp in self._epochs)
         return [b for b in batches if self._epochs.get((b[0], b[1]), (-1,))[0] == b[2]]
 
@@ -152,12 +168,38 @@ def _highwaters(cons: Any, epochs: dict[Any, int], ends: dict[Any, tuple[int, in
     unknown = [tp for tp, h in highs.items() if h is None
                and ends.get(tp, (-1, 0))[0] != epochs[tp]]
     if unknown:
-        for tp, end in cons.end_offsets(unknown).items():
+        for tp, end in _end_offsets(cons, unknown).items():
             ends[tp] = (epochs[tp], end)
     for tp, h in highs.items():
         if h is None and ends.get(tp, (-1, 0))[0] == epochs[tp]:
             highs[tp] = ends[tp][1]
     return {(tp.topic, tp.partition): h for tp, h in highs.items() if h is not None}
+
+
+def list_offsets(cons: Any, tps: list[Any], *, end: bool, attempts: int = 20) -> dict[Any, int]:
+    """Beginning (or end) offsets of `tps`. kafka-python (3.0.12) leaves a partition whose
+    leader it does not know at that moment (metadata in flux: a fresh client, a refresh)
+    out of its answer, then fails with a KeyError; ask again shortly, `attempts` times in all,
+    before letting that KeyError through."""
+    ask = cons.end_offsets if end else cons.beginning_offsets
+    for attempt in range(attempts):
+        try:
+            return ask(tps, timeout_ms=10_000) if tps else {}
+        except KeyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1)  # its metadata refresh was requested by the failed look-up
+    return {}
+
+
+def _end_offsets(cons: Any, tps: list[Any]) -> dict[Any, int]:
+    """End offsets of `tps` for `_highwaters`, or none this time (the next poll asks again)."""
+    from kafka.errors import KafkaError
+
+    try:
+        return list_offsets(cons, tps, end=True, attempts=1)
+    except (KeyError, KafkaError):
+        return {}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 from streams import kafka_io
 from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
-from streams.kafka_fetch import FetchProcess
+from streams.kafka_fetch import FetchProcess, list_offsets
 from streams.pipeline import Pipeline
 from streams.store import Store
 from streams.worker_config import WorkerConfig, commit_offsets, group_done, rebalance_listener
@@ -277,8 +277,8 @@ class Worker:
         assigned = self._consumer.assignment()
         tps = [tp for tp in (self._tp(t, p) for t in self._real) if tp in assigned]
         fresh = [tp for tp in tps if (self._logical[tp.topic], p) not in pipe.positions]
-        start = self._offsets.beginning_offsets(fresh) if fresh else {}
-        self._ends.update(self._offsets.end_offsets(tps) if tps else {})
+        start = list_offsets(self._offsets, fresh, end=False)  # kafka-python's KeyError retried
+        self._ends.update(list_offsets(self._offsets, tps, end=True))
         for tp in tps:
             pos = pipe.positions.get((self._logical[tp.topic], p), start.get(tp))
             self._source.seek(tp, pos)

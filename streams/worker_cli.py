@@ -26,8 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--session-timeout-ms", type=int, default=10_000)
     ap.add_argument("--max-poll-records", type=int, default=5000)
     ap.add_argument("--live", action="store_true")
-    ap.add_argument("--fetch-process", action="store_true",
-                    help="fetch and parse records in a child process (other core)")
+    fetch = ap.add_mutually_exclusive_group()
+    fetch.add_argument("--fetch-process", dest="fetch_process", action="store_true",
+                       default=True, help="fetch and parse records in a child process (other "
+                       "core; the default)")
+    fetch.add_argument("--in-process-fetch", dest="fetch_process", action="store_false",
+                       help="fetch and parse records in this process")
     args = ap.parse_args(argv)
     topics = kafka_io.TopicNames.prefixed(args.prefix)
     if args.alerts_topic:

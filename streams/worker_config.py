@@ -29,7 +29,7 @@ class WorkerConfig:
     live: bool = False  # serve mode: idle partitions advance event time to the wall clock
     session_timeout_ms: int = 10_000
     max_poll_records: int = 5000
-    fetch_process: bool = False  # opt-in: fetch and parse records in a child process
+    fetch_process: bool = True  # fetch and parse records in a child process (other core)
 
 
 def group_done(offsets: Any, mine: set[Any], positions: Mapping[Any, int],

@@ -10,7 +10,8 @@ from typing import Any
 from streams.kafka_fetch import FetchProcess
 from streams.pipeline import Record
 
-GROUP_POLL_MS = 200  # a group consumer's poll gets this long (joins, coordinator look-ups)
+GROUP_POLL_MS = 200  # in-process fetch: a group consumer's poll gets at least this long
+JOIN_WAIT_MS = 5000  # longest wait for the group's work (look-up, join, sync) in one `poll`
 
 
 class InputSource:
@@ -23,27 +24,48 @@ class InputSource:
         self._tps: dict[tuple[str, int], Any] = {}
 
     def poll(self, timeout_ms: int) -> list[tuple[Any, list[Record]]]:
-        """(TopicPartition, records) of each partition that delivered records."""
+        """(TopicPartition, records) of each partition that delivered records.
+
+        The group's work is waited for (`_settle_group`) before the in-process consumer's
+        poll (whose records follow the seeks of that poll's rebalance callbacks) and right
+        after the fetch process's poll of the group consumer (its batches carry epochs)."""
         logical = self._logical
         if self.fetch is None:
+            self._settle_group()
             polled = self.consumer.poll(timeout_ms=max(timeout_ms, GROUP_POLL_MS))
             return [(tp, [Record(logical[tp.topic], m.value, m.key, m.partition, m.offset)
                           for m in msgs]) for tp, msgs in polled.items()]
-        busy = self._group_busy()  # the consumer only keeps membership: its partitions are
-        self.consumer.poll(timeout_ms=GROUP_POLL_MS if busy else 0)  # paused
+        self.consumer.poll(timeout_ms=0)  # membership only: its partitions are paused
+        busy = self._settle_group()  # a rebalance this poll began is not left in flight
         return [(self.tp(t, p), [Record(logical[t], v, None, p, o)
                                   for v, o in zip(values, offsets, strict=True)])
                 for t, p, _, values, offsets in self.fetch.poll(0 if busy else timeout_ms / 1000)]
 
-    def _group_busy(self) -> bool:
-        """The group consumer has membership work (coordinator look-up, join, rebalance),
-        which a zero-timeout poll would abandon (kafka-python's coordinator, read-only)."""
+    def _settle_group(self) -> bool:
+        """Whether the group consumer has membership work (coordinator look-up, join, sync,
+        rebalance callbacks); if so, wait until it is done (at most `JOIN_WAIT_MS`).
+
+        kafka-python (3.0.12) keeps a join in flight when a poll times out, and a later poll
+        awaits it only while `need_rejoin()` holds. Two ways that fails: a join that completes
+        between two polls is dropped and sent again (from the group leader: another rebalance
+        of the whole group); and a join begun for a metadata change (the first assignment
+        had no partition metadata yet) stops being needed once the leader has computed the
+        assignment, so no later poll completes it: the member stays rebalancing, without
+        partitions and heartbeats, for good. The fetch process's polls of 0 ms left joins in
+        flight at every rebalance. Here, right after the poll that began a join, it is waited
+        for, and a join in flight that kafka-python would not complete is asked for again."""
         coord = getattr(self.consumer, "_coordinator", None)
         try:
-            return (not self.consumer.assignment() or coord.coordinator_unknown()
-                    or coord.need_rejoin())
-        except AttributeError:  # another kafka-python: always give the group its time
+            rejoin, joining = coord.need_rejoin(), coord.rejoining or not coord.stable()
+            if joining and not rejoin:
+                coord.request_rejoin()  # the next poll awaits the join in flight (or redoes it)
+            busy = rejoin or joining or coord.coordinator_unknown()
+        except AttributeError:  # another kafka-python: give the group its time in a poll
+            self.consumer.poll(timeout_ms=GROUP_POLL_MS)
             return True
+        if busy:
+            coord.poll(timeout_ms=JOIN_WAIT_MS)  # returns as soon as the member is joined
+        return busy
 
     def tp(self, topic: str, p: int) -> Any:
         """The (cached) TopicPartition of a kafka topic name and partition."""

@@ -1,6 +1,7 @@
-"""The fetch process (`WorkerConfig.fetch_process`) equals the in-process consumer: on one mixed
-stream with bad messages and both inputs, the same alerts, dead letters (reasons, topics,
-partitions, offsets), counters and final states, whatever the poll size."""
+"""The fetch process (`WorkerConfig.fetch_process`, the default) equals the in-process consumer
+(`fetch_process=False`, kept reachable and tested here): on one mixed stream with bad messages
+and both inputs, the same alerts, dead letters (reasons, topics, partitions, offsets),
+counters and final states, whatever the poll size."""
 
 from __future__ import annotations
 
