@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.errors import BadMessage
-from streams.parsing import ERROR_RATES, REPORTS, infer_topic, load_object
+from streams.names import ERROR_RATES, REPORTS  # not `parsing`: the fetch child stays light
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # checkpoints of large fleets exceed Kafka's 1 MB default
 
@@ -167,6 +167,8 @@ def file_messages(path: str | Path) -> Iterator[tuple[str, str | None, bytes]]:
 
     Bad lines are published as they are, so the consumers' dead-letter path sees them.
     """
+    from streams.parsing import infer_topic, load_object
+
     with open(path, "rb") as fh:
         for line in fh:
             raw = line.rstrip(b"\r\n")

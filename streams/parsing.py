@@ -17,11 +17,10 @@ import orjson
 
 from streams.errors import BadMessage
 from streams.hotpath import gc_paused
+from streams.names import ERROR_RATES, REPORTS
 from streams.schema import ErrorRateEvent, Event, ReportEvent
 from streams.timestamps import fast_iso, parse_ts
 
-REPORTS = "reports"
-ERROR_RATES = "error-rates"
 MAX_BYTES = 64 * 1024
 MAX_COUNT = 1e6
 MAX_REQUESTS = 1e12
