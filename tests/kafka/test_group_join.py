@@ -57,12 +57,7 @@ def test_one_poll_completes_a_join_that_waits_for_a_slow_peer(bootstrap, topics,
         assert len(member.assignment()) == 4, "the join was left in flight by the poll"
         _wait(lambda: len(peer.assignment()) == 4, "the peer's share")  # it still polls
     finally:
-        stop.set()
-        if thread.ident is not None:
-            thread.join(10)
-        source.close()
-        member.close()
-        peer.close()
+        _stop(stop, thread, source, member, peer)
 
 
 @pytest.mark.parametrize("fetch_process", [True, False])
@@ -115,9 +110,13 @@ def test_a_leaders_join_left_in_flight_for_new_partitions_is_completed(bootstrap
         _wait(lambda: member.assignment() | peer.assignment() == everything,
               "the peer's share")  # it still polls
     finally:
-        stop.set()
-        if thread.ident is not None:
-            thread.join(10)
-        source.close()
-        member.close()
-        peer.close()
+        _stop(stop, thread, source, member, peer)
+
+
+def _stop(stop, thread, *clients) -> None:
+    """End the peer's polling thread, then close the clients."""
+    stop.set()
+    if thread.ident is not None:
+        thread.join(10)
+    for client in clients:
+        client.close()
