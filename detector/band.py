@@ -26,8 +26,10 @@ class UpperBand:
     """Bands of services ``0..n-1``; a band is *missing* (None) where it is not finite.
 
     >>> b = UpperBand.lazy(np.array([1.0, 40.0]), np.array([0.3, 0.3]), 1e-7, 10.0, 2.0)
-    >>> b.floor, b.passed(0, 9.0), b.get(0) > 10.0, b.passed(1, 200.0)
-    ([10.0, 80.0], False, True, True)
+    >>> b.floor, b.passed(0, 9.0), b.passed(1, 200.0)  # under the floor; under the band
+    ([10.0, 80.0], False, False)
+    >>> b.get(1), b.passed(1, 281.0), b.passed(2, 1e9)  # exact; service 2 has no band
+    (280.0, True, False)
     """
 
     def __init__(self, floor: list[float], exact: dict[int, float | None],
