@@ -37,6 +37,7 @@ class UpperBand:
         self.floor = floor  # a lower bound per service (-inf where nothing is known)
         self._exact = exact  # computed bands (None: missing)
         self._source = source  # mu, k, p, min_count, min_ratio: what exact bands come from
+        self._all: np.ndarray | None = None  # every band, once `values` computed them
 
     @classmethod
     def lazy(cls, mu: np.ndarray, k: np.ndarray, p: float, min_count: float,
@@ -79,15 +80,19 @@ class UpperBand:
         return band is not None and count > band
 
     def values(self) -> np.ndarray | None:
-        """Every band as an array (non-finite where missing), None for bands given by `of`."""
-        return None if self._source is None else upper_values(*self._source)
+        """Every band as an array (non-finite where missing), computed once, after which every
+        `get` reads it; None for bands given by `of`."""
+        if self._source is None:
+            return None
+        if self._all is None:
+            self._all = upper_values(*self._source)
+            self._exact = {i: (u if math.isfinite(u) else None)
+                           for i, u in enumerate(self._all.tolist())}
+        return self._all
 
     def items(self) -> list[tuple[int, float]]:
         """(index, band) of every service with a band, in index order (all computed now)."""
-        values = self.values() if len(self._exact) < len(self.floor) else None
-        if values is not None:
-            self._exact = {i: (u if math.isfinite(u) else None)
-                           for i, u in enumerate(values.tolist())}
+        self.values()
         return [(i, u) for i, u in sorted(self._exact.items()) if u is not None]
 
     def _compute(self, i: int) -> float | None:
@@ -98,7 +103,7 @@ class UpperBand:
 
 
 def upper_values(mu: np.ndarray, k: np.ndarray, p: float, min_count: float,
-            min_ratio: float) -> np.ndarray:
+                 min_ratio: float) -> np.ndarray:
     """The bands of expectations ``mu`` (the quantile raised to both gates): what
     `DetectorBank.expected` returns."""
     return np.maximum(nb_upper(mu, k, p), np.maximum(min_count, min_ratio * mu))
