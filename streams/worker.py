@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streams import kafka_io
+from streams.hotpath import gc_paused
 from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
 from streams.kafka_fetch import FetchProcess, list_offsets
@@ -77,7 +78,8 @@ class Worker:
         self._open()
         try:
             while not self._stop.is_set():
-                self._poll_once()
+                with gc_paused():  # a poll makes no reference cycles: collect between polls
+                    self._poll_once()
                 if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_every:
                     self.checkpoint()
                 if self._idle_done():

@@ -5,6 +5,7 @@ in offset order, from the positions it sought."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from streams.kafka_fetch import FetchProcess
@@ -12,6 +13,7 @@ from streams.pipeline import Record
 
 GROUP_POLL_MS = 200  # in-process fetch: a group consumer's poll gets at least this long
 JOIN_WAIT_MS = 5000  # longest wait for the group's work (look-up, join, sync) in one `poll`
+GROUP_EVERY_S = 0.1  # fetch process: the group consumer is polled at most this often
 
 
 class InputSource:
@@ -22,6 +24,7 @@ class InputSource:
         self.consumer, self.fetch = consumer, fetch
         self._logical = logical  # kafka topic -> logical input name
         self._tps: dict[tuple[str, int], Any] = {}
+        self._group_due = 0.0  # monotonic time of the next membership poll (fetch process)
 
     def poll(self, timeout_ms: int) -> list[tuple[Any, list[Record]]]:
         """(TopicPartition, records) of each partition that delivered records.
@@ -35,10 +38,14 @@ class InputSource:
             polled = self.consumer.poll(timeout_ms=max(timeout_ms, GROUP_POLL_MS))
             return [(tp, [Record(logical[tp.topic], m.value, m.key, m.partition, m.offset)
                           for m in msgs]) for tp, msgs in polled.items()]
-        self.consumer.poll(timeout_ms=0)  # membership only: its partitions are paused
-        busy = self._settle_group()  # a rebalance this poll began is not left in flight
-        return [(self.tp(t, p), [Record(logical[t], v, None, p, o)
-                                  for v, o in zip(values, offsets, strict=True)])
+        busy = False
+        if time.monotonic() >= self._group_due:  # each poll wakes kafka-python's IO thread
+            self.consumer.poll(timeout_ms=0)  # membership only: its partitions are paused
+            busy = self._settle_group()  # a rebalance this poll began is not left in flight
+            self._group_due = time.monotonic() + GROUP_EVERY_S
+        new = tuple.__new__  # one Record per message without a Python-level __init__
+        return [(self.tp(t, p), [new(Record, (logical[t], v, None, p, o))
+                                 for v, o in zip(values, offsets, strict=True)])
                 for t, p, _, values, offsets in self.fetch.poll(0 if busy else timeout_ms / 1000)]
 
     def _settle_group(self) -> bool:
