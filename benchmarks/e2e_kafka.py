@@ -24,8 +24,10 @@ import argparse
 import contextlib
 import itertools
 import json
+import math
 import os
 import platform
+import resource
 import statistics
 import sys
 import threading
@@ -137,17 +139,47 @@ def pipeline_rate(values: list[tuple[str, bytes]]) -> float:
     return len(records) / (time.perf_counter() - start)
 
 
-def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int) -> dict[str, Any]:
-    """Publish one shape once, then alternate raw and end-to-end reads `repeat` times."""
+def cpu_seconds(broker_pid: int | None) -> tuple[float, float, float]:
+    """CPU seconds used so far by this process (all threads: the raw consumer, or the worker),
+    by its ended child processes (the worker's fetch process, once closed) and by the broker
+    (nan when not started here)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    broker = math.nan
+    if broker_pid is not None:
+        with contextlib.suppress(OSError):  # utime, stime: fields 14 and 15, in clock ticks
+            fields = Path(f"/proc/{broker_pid}/stat").read_text().rsplit(")", 1)[1].split()
+            broker = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime, broker
+
+
+def _cpu_us(before: tuple[float, ...], after: tuple[float, ...], n: int) -> dict[str, float]:
+    """CPU microseconds per message of each part, from two `cpu_seconds` readings."""
+    names = ("this_process", "fetch_process", "broker")
+    return {k: round((a - b) / n * 1e6, 1) for k, a, b in zip(names, after, before, strict=True)}
+
+
+def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int,
+             broker_pid: int | None = None) -> dict[str, Any]:
+    """Publish one shape once, then alternate raw and end-to-end reads `repeat` times.
+
+    Also reported: CPU microseconds per message of each process in each kind of run (the
+    machine's cores bound the sum: on 2 cores the raw consumer has one to itself, while the
+    worker shares both with its fetch process and the broker)."""
     values = [(e["service"], kafka_io.json_bytes(e)) for e in evs]
     topics = kafka_io.TopicNames.prefixed(f"bench-{name}-{time.time_ns()}.")
     kafka_io.create_topics(bootstrap, topics, partitions=PARTITIONS)
     kafka_io.publish((("reports", k, v) for k, v in values), bootstrap, topics)
     raws, e2es, ones, summary = [], [], [], {}
     other = not WorkerConfig("unused").fetch_process  # the record path not shipped
+    cpu: dict[str, list[dict[str, float]]] = {"raw": [], "e2e": []}
     for r in range(repeat):
+        before = cpu_seconds(broker_pid)
         raws.append(raw_rate(bootstrap, topics.reports, len(values), f"raw-{r}"))
+        middle = cpu_seconds(broker_pid)
         run, summary = e2e_rate(bootstrap, topics, len(values), f"e2e-{r}")
+        cpu["raw"].append(_cpu_us(before, middle, len(values)))
+        cpu["e2e"].append(_cpu_us(middle, cpu_seconds(broker_pid), len(values)))
         e2es.append(run)
         ones.append(e2e_rate(bootstrap, topics, len(values), f"other-{r}", other)[0])
     raw = statistics.median(x["rate"] for x in raws)
@@ -174,8 +206,18 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int) -> dict[st
             "e2e_first_record_s": round(med(x["first_s"] for x in e2es), 2),
             "e2e_final_checkpoint_s": round(med(x["final_checkpoint_s"] for x in e2es), 2),
             "e2e_checkpoints": [x["checkpoints"] for x in e2es],
+            "cpu_us_per_msg": {kind: {k: round(med(x[k] for x in runs), 1) for k in runs[0]}
+                               for kind, runs in cpu.items()},
             "pipeline_only_msgs_per_s": round(pipeline_rate(values)),
             "alerts": summary.get("alerts_sent"), "target_ratio": 0.8}
+
+
+def crc_implementation() -> str:
+    """Which CRC-32C kafka-python checks record batches with: a consumer spends ~60% of its CPU
+    on the pure-Python one, so it moves the raw rate (and the ratio) ~1.8x."""
+    from kafka.record import util
+
+    return "pure Python" if util.calc_crc32c.__defaults__[0] is util.crc32c_py else "C (crc32c)"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -192,19 +234,21 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = ap.parse_args(argv)
     with contextlib.ExitStack() as stack:
-        bootstrap = args.bootstrap or stack.enter_context(KafkaBroker()).bootstrap
+        broker = None if args.bootstrap else stack.enter_context(KafkaBroker())
+        bootstrap = args.bootstrap or broker.bootstrap  # type: ignore[union-attr]
         cases = []
         for services, messages, name in itertools.product(args.services, args.messages,
                                                           args.shapes):
             evs = SHAPES[name](services, messages, args.seed)
             load = os.getloadavg()[0]
-            case = run_case(bootstrap, name, evs, args.repeat)
+            case = run_case(bootstrap, name, evs, args.repeat, broker and broker.pid)
             case["load_avg_1m"] = [round(load, 2), round(os.getloadavg()[0], 2)]
             cases.append(case)
             _print(case)
     result = {"benchmark": "e2e_kafka", "kafka": f"kafka_2.13 {KAFKA_VERSION} (KRaft, 1 node)",
               "command": " ".join(["python -m benchmarks.e2e_kafka", *argv]),
               "python": platform.python_version(), "cpus": os.cpu_count(),
+              "kafka_python_crc32c": crc_implementation(),
               "load_avg_1m_at_end": round(os.getloadavg()[0], 2), "cases": cases}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -216,7 +260,8 @@ def _print(c: dict[str, Any]) -> None:
           f"({c['e2e_reports_per_s']} reports/s)  ratio {c['ratio']} "
           f"[{c['e2e_path']}] (with final checkpoint {c['ratio_with_final_checkpoint']}; "
           f"{c['other_path']} {c['other_ratio']})  "
-          f"pipeline-only {c['pipeline_only_msgs_per_s']} msg/s  load {c['load_avg_1m']}",
+          f"pipeline-only {c['pipeline_only_msgs_per_s']} msg/s  load {c['load_avg_1m']}\n"
+          f"    CPU us/msg: raw {c['cpu_us_per_msg']['raw']}  e2e {c['cpu_us_per_msg']['e2e']}",
           flush=True)
 
 

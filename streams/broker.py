@@ -197,6 +197,11 @@ class KafkaBroker:
         return self
 
     @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs (benchmarks read its CPU time)."""
+        return self._proc.pid if self.running else None  # type: ignore[union-attr]
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
