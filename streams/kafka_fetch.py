@@ -29,6 +29,7 @@ every `POLL_MS` while idle.
 
 from __future__ import annotations
 
+import gc
 import os
 import queue
 import subprocess
@@ -198,9 +199,13 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int) -> None
                 return
         if not epochs:
             continue
-        polled = cons.poll(timeout_ms=POLL_MS, max_records=chunk)
-        batches = [(tp.topic, tp.partition, epochs[tp], [m.value for m in msgs],
-                    [m.offset for m in msgs]) for tp, msgs in polled.items() if tp in epochs]
+        gc.disable()  # a poll's records are freed by reference counting: no collector scans
+        try:  # of them mid-poll (that cost ~3 us per record); it runs between polls
+            polled = cons.poll(timeout_ms=POLL_MS, max_records=chunk)
+            batches = [(tp.topic, tp.partition, epochs[tp], [m.value for m in msgs],
+                        [m.offset for m in msgs]) for tp, msgs in polled.items() if tp in epochs]
+        finally:
+            gc.enable()
         sender.send((batches, _highwaters(cons, epochs, ends)))
 
 
