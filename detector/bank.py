@@ -123,22 +123,20 @@ class DetectorBank(TransitionsMixin):
         return sum(m.cols.nbytes_per_service() for m in self._models().values())
 
     # scoring ------------------------------------------------------------------------------
-    def _mu(self, f: np.ndarray) -> np.ndarray:
-        return np.maximum(self._seasonal.cols["level"] * f, self._seasonal.prior_floor())
-
     def _upper(self, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
         c = self.config.counts
         return upper_values(mu, k, self.config.p_open, c.min_count, c.min_ratio)
 
     def expected(self, t_end: float) -> tuple[np.ndarray, np.ndarray]:
         """Expected count and upper band (opening level) for the full bucket ending at t_end."""
-        mu = self._mu(self._seasonal.factor(t_end - self.config.bucket_seconds / 2))
+        mu = self._seasonal.floored(t_end - self.config.bucket_seconds / 2)
         return mu, self._upper(mu, self._counts.dispersion())
 
     def expected_band(self, t_end: float) -> tuple[np.ndarray, UpperBand]:
         """`expected` with the band as an `UpperBand`: a service's band is computed when first
-        read (in a quiet bucket almost never: see `detector.band`)."""
-        mu = self._mu(self._seasonal.factor(t_end - self.config.bucket_seconds / 2))
+        read (in a quiet bucket almost never: see `detector.band`). ``mu`` is read-only and
+        the next step at ``t_end`` scores against the same array (nothing learned between)."""
+        mu = self._seasonal.floored(t_end - self.config.bucket_seconds / 2)
         c = self.config.counts
         return mu, UpperBand.lazy(mu, self._counts.dispersion(), self.config.p_open,
                                   c.min_count, c.min_ratio)
@@ -169,7 +167,7 @@ class DetectorBank(TransitionsMixin):
         t_start = float(t_end) - frac * bs
         f = self._seasonal.factor(t_start + bs / 2)
         lt = self._latest.cols
-        mu = self._mu(f)
+        mu = self._seasonal.floored(t_start + bs / 2)  # from `f`
         k = self._counts.dispersion()
         m = mu if full else mu * frac  # expected count of this (possibly partial) bucket
         sd = self._counts.sd(m, k)
@@ -178,7 +176,7 @@ class DetectorBank(TransitionsMixin):
         if not full and cand.size:  # no early look at a service before its first full bucket
             seen = self._seasonal.cols["level_n"][cand] >= 1.0
             cand, p_cand = cand[seen], p_cand[seen]
-        calm = not self._inc.cols["state"].any()  # every service ok (the usual case)
+        calm = not np.count_nonzero(self._inc.cols["state"])  # every service ok (usual)
         if full:  # the CUSUM watches for the start of a change: not while an incident holds
             live = None if calm else self._inc.live()  # frozen there, watching elsewhere
             self._cusum.update(t_start, excess / sd, x, mu,
@@ -225,7 +223,8 @@ class DetectorBank(TransitionsMixin):
         if not self.fast or err is not None:
             return None
         p_level, stat_level = self._levels
-        if calm and p_cand.min(initial=1.0) >= p_level and stat.max(initial=0.0) < stat_level:
+        if (calm and np.minimum.reduce(p_cand, initial=1.0) >= p_level  # a.min(): ~2x slower
+                and np.maximum.reduce(stat, initial=0.0) < stat_level):
             return cand[:0]  # quiet: nobody (the usual bucket)
         near = stat >= stat_level
         near |= self._inc.cols["state"] != 0

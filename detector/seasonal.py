@@ -65,12 +65,14 @@ class Slots:
     Rows are (day lo, day hi, week lo, week hi) with interpolation weights ``w`` (4, 1);
     ``p`` and ``n`` are copies of those profile / count rows, ``cur`` the interpolated day and
     week profiles (2, n) and ``f`` the seasonal factor (read-only). Valid while the model's
-    ``version`` is unchanged; learning consumes (updates) ``p`` and ``n``.
+    ``version`` is unchanged; learning consumes (updates) ``p`` and ``n``, which then hold the
+    learned rows, so the next slots on the same rows start from them instead of gathering.
     """
 
     t: float
     version: int
-    rows: list[int]
+    key: tuple[int, int]  # (day lo, week lo): the rows follow from it
+    rows: np.ndarray  # intp: fancy indexing with an array is cheaper than with a list
     w: np.ndarray
     p: np.ndarray
     n: np.ndarray
@@ -100,9 +102,12 @@ class SeasonalBaseline(VectorModel):
         self.config = cfg = config or SeasonalConfig()
         super().__init__()
         self._hour = -1  # last hour-of-day learned: profiles are renormalised on each new hour
-        self._version = 0  # bumped whenever the profiles change (invalidates `Slots`)
+        self._version = 0  # bumped whenever the state changes (invalidates `Slots`, `_mu`)
         self._slots: Slots | None = None
+        self._rows: tuple[int, tuple[int, int], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._mu: tuple[float, int, np.ndarray] | None = None  # `floored`'s last answer
         self._floors = np.array([[cfg.slot_alpha]] * 2 + [[cfg.week_alpha]] * 2, np.float32)
+        self._one, self._slot_prior = np.float32(1.0), np.float32(cfg.slot_prior)
 
     def grow(self, n: int) -> None:
         super().grow(n)
@@ -110,15 +115,21 @@ class SeasonalBaseline(VectorModel):
 
     def slots(self, t: float) -> Slots:
         """The profile slots and seasonal factor at event time ``t`` (cached until learning)."""
-        s = self._slots
-        if s is not None and s.t == t and s.version == self._version:
+        s, version = self._slots, self._version
+        if s is not None and s.t == t and s.version == version:
             return s
-        c = self.cols
         d0, d1, dw = _interp(t, HOURS_DAY)
         w0, w1, ww = _interp(t, HOURS_WEEK, _MONDAY_OFFSET_H)
-        rows = [d0, d1, HOURS_DAY + w0, HOURS_DAY + w1]
-        w = np.array([[1 - dw], [dw], [1 - ww], [ww]], dtype=np.float32)
-        p, n = c["prof"].take(rows, axis=0), c["prof_n"].take(rows, axis=0)
+        key = (d0, w0)
+        known = self._rows  # rows gathered (or just learned) at some version
+        if known is not None and known[0] == version and known[1] == key:
+            rows, p, n = known[2:]  # the state did not change since: the same values
+        else:
+            c = self.cols
+            rows = np.array((d0, d1, HOURS_DAY + w0, HOURS_DAY + w1), np.intp)
+            p, n = c["prof"].take(rows, axis=0), c["prof_n"].take(rows, axis=0)
+            self._rows = (version, key, rows, p, n)
+        w = np.array(((1 - dw,), (dw,), (1 - ww,), (ww,)), dtype=np.float32)
         pw = p * w
         cur = pw[0::2] + pw[1::2]  # (day, week) interpolated
         nw = n[2:] * w[2:]
@@ -126,7 +137,7 @@ class SeasonalBaseline(VectorModel):
         trust = n_week / (n_week + self.config.week_trust)
         f = np.maximum((1 - trust) * cur[0] + trust * cur[1], 1e-3).astype(np.float64)
         f.flags.writeable = False
-        self._slots = Slots(t, self._version, rows, w, p, n, cur, f)
+        self._slots = Slots(t, version, key, rows, w, p, n, cur, f)
         return self._slots
 
     def factor(self, t: float) -> np.ndarray:
@@ -136,6 +147,20 @@ class SeasonalBaseline(VectorModel):
     def expected(self, t: float) -> np.ndarray:
         """Expected count per full bucket at event time ``t`` (bucket mid-point is best)."""
         return self.cols["level"] * self.factor(t)
+
+    def floored(self, t: float) -> np.ndarray:
+        """`expected` raised to `prior_floor` (read-only): what the bank scores against.
+
+        Cached until the state changes: the band for the next bucket and that bucket's step
+        ask for the same time with nothing learned in between.
+        """
+        got = self._mu
+        if got is not None and got[0] == t and got[1] == self._version:
+            return got[2]
+        mu = np.maximum(self.cols["level"] * self.factor(t), self.prior_floor())
+        mu.flags.writeable = False
+        self._mu = (t, self._version, mu)
+        return mu
 
     def young(self, buckets: float) -> np.ndarray:
         """Services with fewer than ``buckets`` learned buckets (nothing to protect yet)."""
@@ -157,14 +182,16 @@ class SeasonalBaseline(VectorModel):
         if self._renormalise(t):
             self._slots = None
         level, level_n = c["level"], c["level_n"]
-        a = self._rate(level_n, cfg.level_alpha, mask)
+        # min(n + 1) is min(n) + 1 (rounding is monotone): one reduction serves both tests
+        low = np.minimum.reduce(level_n) if mask is None and level_n.size else None
+        a = self._rate(level_n, cfg.level_alpha, mask, low)
         level += a * (x / f - level)
         if mask is None:
             level_n += 1.0
         else:
             np.add(level_n, mask, out=level_n)  # += 1 where mask (bool as 0/1)
         ratio = (x / np.maximum(level, 1e-9)).astype(np.float32)  # profiles are float32
-        if mask is None and (level_n.size == 0 or level_n.min() >= cfg.profile_after):
+        if mask is None and (low is None or low + 1.0 >= cfg.profile_after):
             pmask = None  # every service learns its profiles: multiplying by 1 is skipped
         else:
             every = True if mask is None else mask
@@ -172,10 +199,14 @@ class SeasonalBaseline(VectorModel):
         self._learn_profiles(self.slots(t), ratio, pmask)
 
     @staticmethod
-    def _rate(n: np.ndarray, floor: float, mask: np.ndarray | None) -> np.ndarray | float:
-        """Step max(1 / (n + 1), floor) where ``mask`` (else 0); a scalar once all are old."""
+    def _rate(n: np.ndarray, floor: float, mask: np.ndarray | None,
+              low: float | None = None) -> np.ndarray | float:
+        """Step max(1 / (n + 1), floor) where ``mask`` (else 0); a scalar once all are old.
+
+        ``low`` is min(n) when the caller has it (None: n is empty or ``mask`` is given).
+        """
         if mask is None:
-            if n.size and 1.0 / (n.min() + 1.0) <= floor:
+            if low is not None and 1.0 / (low + 1.0) <= floor:
                 return floor
             return np.maximum(1.0 / (n + 1.0), floor)
         return np.where(mask, np.maximum(1.0 / (n + 1.0), floor), 0.0)
@@ -189,8 +220,7 @@ class SeasonalBaseline(VectorModel):
         err = clip(ratio - s.cur, -50.0, 50.0)  # (2, n): day, week
         if pmask is not None:
             err *= pmask
-        a = np.maximum(np.float32(1.0) / (s.n + np.float32(self.config.slot_prior)),
-                       self._floors) * s.w
+        a = np.maximum(self._one / (s.n + self._slot_prior), self._floors) * s.w
         p, n = s.p, s.n  # copies of the rows: updated in place, then written back
         k = p.shape[1]
         p.reshape(2, 2, k)[...] += a.reshape(2, 2, k) * err[:, None, :]
@@ -199,6 +229,7 @@ class SeasonalBaseline(VectorModel):
         c["prof"][s.rows] = p
         c["prof_n"][s.rows] = n
         self._version += 1
+        self._rows = (self._version, s.key, s.rows, p, n)  # equal to the rows just written
 
     def _renormalise(self, t: float) -> bool:
         """Keep the hour-of-day profile at mean 1 (scale lives in the level).
@@ -261,3 +292,4 @@ class SeasonalBaseline(VectorModel):
         c = self.cols
         c["level"][idx] = np.maximum(c["shadow"][idx], 1e-6)
         c["shadow"][idx] = 0.0
+        self._version += 1  # the level changed: `floored` must not answer from its cache
