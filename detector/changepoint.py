@@ -71,8 +71,9 @@ class Cusum(VectorModel):
             a = cfg.fast_alpha * watch
         np.copyto(onset, t_start, where=was_zero)  # S+ leaves zero: a change may start here
         np.copyto(onset, np.nan, where=s_hi <= 0)
-        c["fx"] += a * (x - c["fx"])
-        c["fmu"] += a * (mu - c["fmu"])
+        fx, fmu = c["fx"], c["fmu"]  # column views: updated in place
+        fx += a * (x - fx)
+        fmu += a * (mu - fmu)
 
     def gate(self) -> np.ndarray:
         """Whether the recent excess is large enough, in ratio and in counts, to matter."""

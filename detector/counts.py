@@ -98,7 +98,11 @@ class NegBinTest(VectorModel):
     def _dispersion(self) -> np.ndarray:
         """The online estimate shrunk towards the prior when young."""
         c, cfg = self.cols, self.config
-        est = np.where(c["k_den"] > 0, c["k_num"] / np.maximum(c["k_den"], 1e-12), cfg.k_prior)
+        den = c["k_den"]
+        if den.size and np.minimum.reduce(den) >= 1e-12:  # (after the first learned bucket)
+            est = c["k_num"] / den  # what the general form below gives then, in fewer calls
+        else:
+            est = np.where(den > 0, c["k_num"] / np.maximum(den, 1e-12), cfg.k_prior)
         w = c["k_n"] / (c["k_n"] + cfg.k_warm)
         return clip(w * est + (1 - w) * cfg.k_prior, cfg.k_min, cfg.k_max)
 
@@ -143,12 +147,13 @@ class NegBinTest(VectorModel):
         c, alpha = self.cols, self.config.k_alpha
         n = c["k_n"]
         if mask is None:  # a scalar step once every service is past its warm-up
-            a = alpha if n.size and 1.0 / (n.min() + 1.0) <= alpha else np.maximum(
+            a = alpha if n.size and 1.0 / (np.minimum.reduce(n) + 1.0) <= alpha else np.maximum(
                 1.0 / (n + 1.0), alpha)
         else:
             a = np.where(mask, np.maximum(1.0 / (n + 1.0), alpha), 0.0)
-        c["k_num"] += a * ((x - mu) ** 2 - mu - c["k_num"])
-        c["k_den"] += a * (mu * mu - c["k_den"])
+        num, den = c["k_num"], c["k_den"]  # column views: updated in place
+        num += a * ((x - mu) ** 2 - mu - num)
+        den += a * (mu * mu - den)
         if mask is None:
             n += 1.0
         else:

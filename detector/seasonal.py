@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -58,8 +59,7 @@ def _interp(t: float, period_h: int, offset_h: int = 0) -> tuple[int, int, float
     return lo % period_h, (lo + 1) % period_h, float(w)
 
 
-@dataclass(frozen=True)
-class Slots:
+class Slots(NamedTuple):  # (a tuple: built once per step, ~1 us cheaper than a dataclass)
     """The four profile slots around event time ``t`` for every service, gathered once.
 
     Rows are (day lo, day hi, week lo, week hi) with interpolation weights ``w`` (4, 1);
@@ -275,7 +275,7 @@ class SeasonalBaseline(VectorModel):
         """EWMA of the deseasonalised level while an incident holds (``mask``; None: none)."""
         sh = self.cols["shadow"]
         if mask is None:
-            if not sh.any():
+            if not np.count_nonzero(sh):  # (cheaper than sh.any())
                 return
             mask = np.zeros(sh.shape, bool)
         idx = np.flatnonzero(mask | (sh != 0))
