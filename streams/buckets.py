@@ -66,6 +66,20 @@ class ContextView(Mapping[str, BucketContext]):
         return len(self._context)
 
 
+_NO_RATES: dict[int, np.ndarray] = {}
+
+
+def _no_rates(n: int) -> np.ndarray:
+    """A read-only all-NaN array of length `n` (error rates of a bucket without any), cached."""
+    arr = _NO_RATES.get(n)
+    if arr is None:
+        if len(_NO_RATES) >= 64:
+            _NO_RATES.clear()
+        arr = _NO_RATES[n] = np.full(n, np.nan)
+        arr.flags.writeable = False
+    return arr
+
+
 @dataclass
 class OpenBucket:
     """Accumulators of one open bucket, keyed by service index."""
@@ -92,14 +106,18 @@ class OpenBucket:
     def view(self, t_end: float, fraction: float, names: list[str],
              band: UpperBand | None = None) -> BucketView:
         """All services' arrays; an early look (`fraction` < 1) reads counts as `paced`."""
-        n = len(names)
-        reports, rate, requests = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
-        if self.reports:
-            reports[list(self.reports)] = list(self.reports.values())
+        n, got = len(names), self.reports
+        reports = np.zeros(n)
+        if got:
+            reports[np.fromiter(got, np.intp, len(got))] = np.fromiter(got.values(), float,
+                                                                       len(got))
         if fraction < 1.0 and self.batched:
             for i in self.batched:  # `paced`, asking for the exact band only above its floor
                 if band is None or not band.passed(i, self.reports.get(i, 0.0)):
                     reports[i] = self.paced(i, fraction)
+        rate = requests = _no_rates(n)  # read-only, shared: most buckets hold no rate
+        if self.rates:
+            rate, requests = np.full(n, np.nan), np.full(n, np.nan)
         for i, (err, req, total, k) in self.rates.items():
             if req > 0:
                 rate[i], requests[i] = err / req, req
