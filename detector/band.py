@@ -44,11 +44,9 @@ class UpperBand:
              min_ratio: float) -> UpperBand:
         """Bands of expectations ``mu`` and dispersions ``k``, computed when first needed."""
         floor = np.maximum(min_count, min_ratio * mu)
-        source = (mu, k, p, min_count, min_ratio)
-        if _all_sure(mu, k, p, floor):  # the usual case: every floor stands (~2x cheaper)
-            return cls(floor.tolist(), {}, source)
         sure = np.isfinite(mu) & (mu <= _HUGE) & np.isfinite(k) & (k > 0) & (0.0 < p < 1.0)
-        return cls(np.where(sure & np.isfinite(floor), floor, -np.inf).tolist(), {}, source)
+        return cls(np.where(sure & np.isfinite(floor), floor, -np.inf).tolist(), {},
+                   (mu, k, p, min_count, min_ratio))
 
     @classmethod
     def of(cls, values: np.ndarray | Iterable[tuple[int, float]]) -> UpperBand:
@@ -102,15 +100,6 @@ class UpperBand:
         value = float(upper_values(mu[i:i + 1], k[i:i + 1], p, min_count, min_ratio)[0])
         self._exact[i] = value if math.isfinite(value) else None
         return self._exact[i]
-
-
-def _all_sure(mu: np.ndarray, k: np.ndarray, p: float, floor: np.ndarray) -> bool:
-    """Every service's floor is trusted: mu finite and at most `_HUGE`, k finite and positive,
-    the floor finite. A sum is finite only if all its terms are (NaN and infinities carry over;
-    an overflow only sends the caller to the element-wise path), so a few reductions do."""
-    return bool(0.0 < p < 1.0 and np.maximum.reduce(mu, initial=-np.inf) <= _HUGE
-                and np.minimum.reduce(k, initial=np.inf) > 0.0
-                and math.isfinite(np.add.reduce(mu) + np.add.reduce(k) + np.add.reduce(floor)))
 
 
 def upper_values(mu: np.ndarray, k: np.ndarray, p: float, min_count: float,

@@ -63,8 +63,9 @@ class Slots(NamedTuple):  # (a tuple: built once per step, ~1 us cheaper than a 
     """The four profile slots around event time ``t`` for every service, gathered once.
 
     Rows are (day lo, day hi, week lo, week hi) with interpolation weights ``w`` (4, 1);
-    ``p`` and ``n`` are copies of those profile / count rows, ``cur`` the interpolated day and
-    week profiles (2, n) and ``f`` the seasonal factor (read-only). Valid while the model's
+    ``p`` and ``n`` are copies of those profile / count rows (the halves of one (8, n) block
+    ``pn``, weighted and summed in pairs by one operation each), ``cur`` the interpolated day
+    and week profiles (2, n) and ``f`` the seasonal factor (read-only). Valid while the model's
     ``version`` is unchanged; learning consumes (updates) ``p`` and ``n``, which then hold the
     learned rows, so the next slots on the same rows start from them instead of gathering.
     """
@@ -74,6 +75,7 @@ class Slots(NamedTuple):  # (a tuple: built once per step, ~1 us cheaper than a 
     key: tuple[int, int]  # (day lo, week lo): the rows follow from it
     rows: np.ndarray  # intp: fancy indexing with an array is cheaper than with a list
     w: np.ndarray
+    pn: np.ndarray
     p: np.ndarray
     n: np.ndarray
     cur: np.ndarray
@@ -104,7 +106,7 @@ class SeasonalBaseline(VectorModel):
         self._hour = -1  # last hour-of-day learned: profiles are renormalised on each new hour
         self._version = 0  # bumped whenever the state changes (invalidates `Slots`, `_mu`)
         self._slots: Slots | None = None
-        self._rows: tuple[int, tuple[int, int], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._rows: tuple[int, tuple[int, int], np.ndarray, np.ndarray] | None = None
         self._mu: tuple[float, int, np.ndarray] | None = None  # `floored`'s last answer
         self._floors = np.array([[cfg.slot_alpha]] * 2 + [[cfg.week_alpha]] * 2, np.float32)
         self._one, self._slot_prior = np.float32(1.0), np.float32(cfg.slot_prior)
@@ -123,21 +125,20 @@ class SeasonalBaseline(VectorModel):
         key = (d0, w0)
         known = self._rows  # rows gathered (or just learned) at some version
         if known is not None and known[0] == version and known[1] == key:
-            rows, p, n = known[2:]  # the state did not change since: the same values
+            rows, pn = known[2:]  # the state did not change since: the same values
         else:
             c = self.cols
             rows = np.array((d0, d1, HOURS_DAY + w0, HOURS_DAY + w1), np.intp)
-            p, n = c["prof"].take(rows, axis=0), c["prof_n"].take(rows, axis=0)
-            self._rows = (version, key, rows, p, n)
-        w = np.array(((1 - dw,), (dw,), (1 - ww,), (ww,)), dtype=np.float32)
-        pw = p * w
-        cur = pw[0::2] + pw[1::2]  # (day, week) interpolated
-        nw = n[2:] * w[2:]
-        n_week = nw[0] + nw[1]
+            pn = np.concatenate((c["prof"].take(rows, axis=0), c["prof_n"].take(rows, axis=0)))
+            self._rows = (version, key, rows, pn)
+        w = np.array(((1 - dw,), (dw,), (1 - ww,), (ww,)) * 2, dtype=np.float32)
+        pnw = pn * w
+        both = pnw[0::2] + pnw[1::2]  # interpolated day and week profiles, then counts
+        cur, n_week = both[:2], both[3]
         trust = n_week / (n_week + self.config.week_trust)
         f = np.maximum((1 - trust) * cur[0] + trust * cur[1], 1e-3).astype(np.float64)
         f.flags.writeable = False
-        self._slots = Slots(t, version, key, rows, w, p, n, cur, f)
+        self._slots = Slots(t, version, key, rows, w[:4], pn, pn[:4], pn[4:], cur, f)
         return self._slots
 
     def factor(self, t: float) -> np.ndarray:
@@ -229,7 +230,7 @@ class SeasonalBaseline(VectorModel):
         c["prof"][s.rows] = p
         c["prof_n"][s.rows] = n
         self._version += 1
-        self._rows = (self._version, s.key, s.rows, p, n)  # equal to the rows just written
+        self._rows = (self._version, s.key, s.rows, s.pn)  # equal to the rows just written
 
     def _renormalise(self, t: float) -> bool:
         """Keep the hour-of-day profile at mean 1 (scale lives in the level).
