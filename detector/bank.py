@@ -223,8 +223,8 @@ class DetectorBank(TransitionsMixin):
         if not self.fast or err is not None:
             return None
         p_level, stat_level = self._levels
-        if (calm and np.minimum.reduce(p_cand, initial=1.0) >= p_level  # a.min(): ~2x slower
-                and np.maximum.reduce(stat, initial=0.0) < stat_level):
+        if (calm and (not p_cand.size or np.minimum.reduce(p_cand, initial=1.0) >= p_level)
+                and np.maximum.reduce(stat, initial=0.0) < stat_level):  # (cheaper than .min())
             return cand[:0]  # quiet: nobody (the usual bucket)
         near = stat >= stat_level
         near |= self._inc.cols["state"] != 0
