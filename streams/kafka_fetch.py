@@ -1,7 +1,8 @@
 """A fetch process: kafka-python's fetching and record parsing on the machine's other core.
 
-kafka-python parses every record in pure Python (CRC check included), which costs about as
-much per message as decoding and detection together. With `WorkerConfig.fetch_process` (the
+kafka-python parses every record in pure Python (only the batch CRC is in C, from the crc32c
+package), ~12 us per message here: about as much as decoding and detection of a single
+report together. With `WorkerConfig.fetch_process` (the
 default; `--in-process-fetch` or `fetch_process=False` parses in the worker instead) the
 worker keeps its group consumer for membership, rebalance callbacks and offset commits (its
 partitions stay paused, it fetches nothing) and a child process (`python -m
