@@ -3,8 +3,8 @@
 For each input shape (single reports with count=1, and pre-aggregated per-minute counts) the
 same topic is read, in the same run and alternately, by (a) a bare kafka-python consumer
 that only counts messages (the raw consumption rate; twice per run, polling 5,000 and 1,000
-records at a time, and the faster of the two is that run's baseline) and (b) the `Worker` as shipped (its
-default `WorkerConfig`): consumer group, event-time merge, one Pipeline per partition,
+records at a time, and the faster of the two is that run's baseline) and (b) the `Worker` as
+shipped (its default `WorkerConfig`): consumer group, event-time merge, one Pipeline per partition,
 detection, alerts produced with acks=all, checkpoints at the default cadence; and (c) the
 Worker with the other record path (`other_*`: in-process parsing when the default is the fetch
 process that parses records in a child process on the other core, and vice versa). All use
