@@ -24,8 +24,8 @@ partition's leader is unknown to the client (`list_offsets` asks again).
 
 Parent -> child: ("assign", {(topic, partition): (epoch, position)}), ("pause", [tp]),
 ("resume", [tp]), ("stop",). Child -> parent: [(topic, partition, epoch, values, offsets)]
-plus {(topic, partition): highwater}, after every poll that returned records, and at least
-every `POLL_MS` while idle.
+plus {(topic, partition): highwater}, once empty when the child is up (connected, metadata
+loaded), then after every poll that returned records, and at least every `POLL_MS` while idle.
 """
 
 from __future__ import annotations
@@ -99,6 +99,10 @@ class FetchProcess:
 
     def paused(self, topic: str, partition: int) -> bool:
         return (topic, partition) in self._paused
+
+    def ready(self) -> bool:
+        """A message from the child is waiting (or it exited: `poll` then says how)."""
+        return self._in.poll(0)
 
     def poll(self, timeout_s: float) -> list[Batch]:
         """The batches of the current epochs the child has sent, waiting up to `timeout_s` for
@@ -192,6 +196,7 @@ class _Sender:
 
 def _serve(cons: Any, commands: Connection, out: Connection, chunk: int) -> None:
     sender = _Sender(out)
+    sender.send(([], {}))  # up: the worker's group consumer has read until now
     epochs: dict[Any, int] = {}
     ends: dict[Any, tuple[int, int]] = {}  # tp -> (epoch, end offset looked up in it)
     while True:

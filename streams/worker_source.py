@@ -1,7 +1,13 @@
 """Where a Kafka worker's input records come from: its group consumer itself, or a fetch
 process fed with that consumer's assignment (`WorkerConfig.fetch_process`, see
 `streams.kafka_fetch`). Either way the worker sees the same `Record`s of each input partition,
-in offset order, from the positions it sought."""
+in offset order, from the positions it sought.
+
+With a fetch process the group consumer itself delivers the first records while the child
+starts (its interpreter and `import kafka` take ~0.3-0.5 s, longer than the group join). When
+the child says it is up, it is sought to where the group consumer got; when its first answer
+arrives the source hands over, dropping from the child's batches what the group consumer
+delivered in between (`_trimmed`), and pauses the group consumer's partitions."""
 
 from __future__ import annotations
 
@@ -25,6 +31,11 @@ class InputSource:
         self._logical = logical  # kafka topic -> logical input name
         self._tps: dict[tuple[str, int], Any] = {}
         self._group_due = 0.0  # monotonic time of the next membership poll (fetch process)
+        self.early = fetch is not None  # the group consumer reads until the child answers
+        self.early_records = 0  # records it delivered before the hand-over
+        self._switching = False  # the child is up and sought, its first answer not yet read
+        self._pos: dict[Any, int] = {}  # early: next offset per sought partition
+        self._trim: dict[Any, int] = {}  # the child's batches keep offsets from here on
 
     def poll(self, timeout_ms: int) -> list[tuple[Any, list[Record]]]:
         """(TopicPartition, records) of each partition that delivered records.
@@ -33,20 +44,62 @@ class InputSource:
         poll (whose records follow the seeks of that poll's rebalance callbacks) and right
         after the fetch process's poll of the group consumer (its batches carry epochs)."""
         logical = self._logical
-        if self.fetch is None:
+        if self.early and self.fetch is not None and self.fetch.ready():
+            self._hand_over() if self._switching else self._switch()
+        if self.fetch is None or self.early:
             self._settle_group()
             polled = self.consumer.poll(timeout_ms=max(timeout_ms, GROUP_POLL_MS))
-            return [(tp, [Record(logical[tp.topic], m.value, m.key, m.partition, m.offset)
-                          for m in msgs]) for tp, msgs in polled.items()]
+            out = [(tp, [Record(logical[tp.topic], m.value, m.key, m.partition, m.offset)
+                         for m in msgs]) for tp, msgs in polled.items()]
+            if self.early:
+                for tp, records in out:
+                    if tp in self._pos:  # else revoked meanwhile: nothing to hand over
+                        self._pos[tp] = records[-1].offset + 1
+                    self.early_records += len(records)
+            return out
         busy = False
         if time.monotonic() >= self._group_due:  # each poll wakes kafka-python's IO thread
             self.consumer.poll(timeout_ms=0)  # membership only: its partitions are paused
             busy = self._settle_group()  # a rebalance this poll began is not left in flight
             self._group_due = time.monotonic() + GROUP_EVERY_S
         new = tuple.__new__  # one Record per message without a Python-level __init__
-        return [(self.tp(t, p), [new(Record, (logical[t], v, None, p, o))
-                                 for v, o in zip(values, offsets, strict=True)])
-                for t, p, _, values, offsets in self.fetch.poll(0 if busy else timeout_ms / 1000)]
+        out = [(self.tp(t, p), [new(Record, (logical[t], v, None, p, o))
+                                for v, o in zip(values, offsets, strict=True)])
+               for t, p, _, values, offsets in self.fetch.poll(0 if busy else timeout_ms / 1000)]
+        return self._trimmed(out) if self._trim else out
+
+    def _switch(self) -> None:
+        """The child is up (its first message): seek it to where the group consumer got."""
+        assert self.fetch is not None
+        self.fetch.poll(0)  # that message: nothing assigned, no batch
+        self._switching = True
+        for tp, position in self._pos.items():
+            self.fetch.seek(tp.topic, tp.partition, position)
+
+    def _hand_over(self) -> None:
+        """The child answered its seeks: it reads from now on. Each partition's batches are
+        trimmed up to where the group consumer got meanwhile (`_pos`)."""
+        assert self.fetch is not None
+        self.early = False
+        throttled = self.consumer.paused()  # `pause` kept them from the group consumer
+        for tp in self.consumer.assignment():
+            self.consumer.pause(tp)
+            if tp in throttled:
+                self.fetch.pause(tp.topic, tp.partition)
+        self._trim, self._pos = dict(self._pos), {}
+
+    def _trimmed(self, out: list[tuple[Any, list[Record]]]) -> list[tuple[Any, list[Record]]]:
+        """`out` without the records the group consumer delivered before the hand-over."""
+        kept = []
+        for tp, records in out:
+            start = self._trim.get(tp)
+            if start is not None:
+                if records[-1].offset >= start:  # later batches are past it
+                    del self._trim[tp]
+                records = [r for r in records if r.offset >= start]
+            if records:
+                kept.append((tp, records))
+        return kept
 
     def _settle_group(self) -> bool:
         """Whether the group consumer has membership work (coordinator look-up, join, sync,
@@ -85,36 +138,49 @@ class InputSource:
 
     def seek(self, tp: Any, position: int) -> None:
         self.consumer.seek(tp, position)
-        if self.fetch is not None:
+        self._trim.pop(tp, None)  # a new epoch: the child starts at `position`
+        if self.fetch is None:
+            return
+        if self.early:
+            self._pos[tp] = position
+        else:
             self.consumer.pause(tp)  # the fetch process reads it instead
+        if not self.early or self._switching:
             self.fetch.seek(tp.topic, tp.partition, position)
 
     def release(self, tp: Any) -> None:
         """Stop reading a revoked partition."""
+        self._pos.pop(tp, None)
+        self._trim.pop(tp, None)
         if self.fetch is not None:
             self.fetch.unassign(tp.topic, tp.partition)
 
+    @property
+    def _local(self) -> bool:
+        """The group consumer reads the records (no fetch process, or not up yet)."""
+        return self.fetch is None or self.early
+
     def highwater(self, tp: Any) -> int | None:
-        if self.fetch is None:
+        if self._local:
             return self.consumer.highwater(tp)
-        return self.fetch.highwater.get((tp.topic, tp.partition))
+        return self.fetch.highwater.get((tp.topic, tp.partition))  # type: ignore[union-attr]
 
     def paused(self, tp: Any) -> bool:
-        if self.fetch is None:
+        if self._local:
             return tp in self.consumer.paused()
-        return self.fetch.paused(tp.topic, tp.partition)
+        return self.fetch.paused(tp.topic, tp.partition)  # type: ignore[union-attr]
 
     def pause(self, tp: Any) -> None:
-        if self.fetch is None:
+        if self._local:
             self.consumer.pause(tp)
         else:
-            self.fetch.pause(tp.topic, tp.partition)
+            self.fetch.pause(tp.topic, tp.partition)  # type: ignore[union-attr]
 
     def resume(self, tp: Any) -> None:
-        if self.fetch is None:
+        if self._local:
             self.consumer.resume(tp)
         else:
-            self.fetch.resume(tp.topic, tp.partition)
+            self.fetch.resume(tp.topic, tp.partition)  # type: ignore[union-attr]
 
     def close(self) -> None:
         if self.fetch is not None:

@@ -1,15 +1,19 @@
 """The fetch process (`WorkerConfig.fetch_process`, the default) equals the in-process consumer
 (`fetch_process=False`, kept reachable and tested here): on one mixed stream with bad messages
 and both inputs, the same alerts, dead letters (reasons, topics, partitions, offsets),
-counters and final states, whatever the poll size."""
+counters and final states, whatever the poll size, and however many records the group
+consumer delivered before the fetch process was up (`InputSource` hands over then)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 
+from streams.kafka_fetch import FetchProcess
 from streams.kafka_io import read_topic
 from streams.worker import Worker, WorkerConfig
+from streams.worker_source import InputSource
 from tests.kafka.data import (
     by_service,
     published_alerts,
@@ -21,15 +25,42 @@ from tests.kafka.data import (
 )
 from tests.kafka.test_dead_letter import BAD
 
-RUNS = ((False, 5000), (True, 5000), (True, 37))  # (fetch_process, max_poll_records)
+RUNS = ((False, 5000), (True, 5000), (True, 37), (True, 200))  # fetch_process, max_poll_records
+# the last run's source takes the child for up after LATE early records, and its first answer
+# only after OVERLAP more: the child's first batches repeat those and must be trimmed
+LATE, OVERLAP = 600, 400
 
 
-def test_fetch_process_equals_the_in_process_consumer(bootstrap, topics):
+def test_fetch_process_equals_the_in_process_consumer(bootstrap, topics, monkeypatch):
     stream = list(scenario_messages(hours=4.0))
     for pos, topic, value, _ in sorted(BAD, reverse=True):
         stream.insert(pos, (topic, "svc-1", value))
     send(bootstrap, topics, stream)
 
+    sources: list[InputSource] = []
+    init, ready = InputSource.__init__, FetchProcess.ready
+
+    def tracked_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        sources.append(self)
+
+    def late_ready(self):
+        source = sources[-1]
+        wait = LATE + OVERLAP if source._switching else LATE
+        return ready(self) and (source.early_records >= wait or len(sources) < len(RUNS))
+
+    poll = InputSource.poll
+
+    def held_poll(self, timeout_ms):  # the last run's group consumer waits for the child
+        while (self is sources[-1] and len(sources) == len(RUNS) and self.early
+               and self.early_records >= (LATE + OVERLAP if self._switching else LATE)
+               and not ready(self.fetch)):  # (a loaded machine starts it late)
+            time.sleep(0.02)
+        return poll(self, timeout_ms)
+
+    monkeypatch.setattr(InputSource, "__init__", tracked_init)
+    monkeypatch.setattr(InputSource, "poll", held_poll)
+    monkeypatch.setattr(FetchProcess, "ready", late_ready)
     runs = {}
     for fetch_process, polls in RUNS:
         names = topics.with_alerts(f"{topics.alerts}.{fetch_process}.{polls}")
@@ -41,6 +72,8 @@ def test_fetch_process_equals_the_in_process_consumer(bootstrap, topics):
         runs[(fetch_process, polls)] = (worker.summary, published_alerts(bootstrap, names.alerts),
                                         saved_states(bootstrap, names, group))
 
+    late = sources[-1]  # handed over after LATE + OVERLAP records, the child's batches trimmed
+    assert not late.early and LATE + OVERLAP <= late.early_records < len(stream)
     ref_summary, ref_alerts, ref_states = runs[RUNS[0]]
     assert ref_alerts and sum(ref_summary["dead_letter"].values()) == len(BAD)
     for key, (summary, alerts, states) in runs.items():
