@@ -1,4 +1,4 @@
-"""The inlined ingest of `Pipeline.process_decoded`, and a pause of the cyclic GC per batch.
+"""The inlined ingest of `Pipeline.process_decoded` (the GC pause per batch: `streams.gc_pause`).
 
 `run_items` is `Pipeline._process_one` for each item, with the common case written out in
 one loop: a report of a known service that `Bucketer.admit` accepts is counted, damped,
@@ -11,10 +11,8 @@ that both paths give identical outputs.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from streams.errors import BadMessage
@@ -22,24 +20,6 @@ from streams.schema import Event, ReportEvent
 
 if TYPE_CHECKING:
     from streams.pipeline import Pipeline, Record
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection during one batch (it creates no reference cycles).
-
-    Every event of a batch survives until the batch ends, so the collector would otherwise
-    scan them again and again (and trigger full collections of the whole heap); reference
-    counting still frees everything at once, and collection resumes after the batch.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def run_items(pipe: Pipeline, items: Iterable[tuple[Record, Event | BadMessage]]) -> None:

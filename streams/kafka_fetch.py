@@ -1,17 +1,17 @@
 """A fetch process: kafka-python's fetching and record parsing on the machine's other core.
 
 kafka-python parses every record in pure Python (only the batch CRC is in C, from the crc32c
-package), ~12 us per message here: about as much as decoding and detection of a single
-report together. With `WorkerConfig.fetch_process` (the
-default; `--in-process-fetch` or `fetch_process=False` parses in the worker instead) the
-worker keeps its group consumer for membership, rebalance callbacks and offset commits (its
-partitions stay paused, it fetches nothing) and a child process (`python -m
+package), ~12 us per message here: about as much as decoding and detection of a single report
+together. With `WorkerConfig.fetch_process` (the default; `--in-process-fetch` or
+`fetch_process=False` parses in the worker instead) the worker keeps its group consumer for
+membership, rebalance callbacks and offset commits (once the child is up its partitions stay
+paused; until then it reads, `streams.worker_source`) and a child process (`python -m
 streams.kafka_fetch`, a groupless consumer with the same fetch settings) fetches exactly the
 input partitions the worker tells it, from the positions the worker tells it, and ships their
 values and offsets back in batches. The worker still owns every position: each assignment
 carries an epoch and batches of an older epoch are dropped, so a revoked and re-assigned
-partition never mixes data from before its seek. The child exits when the worker goes away
-(its pipe closes), also after a SIGKILL of the worker.
+partition never mixes data from before its seek. The child exits when the worker goes away (its
+pipe closes), also after a SIGKILL of the worker.
 
 It was opt-in for a while: loaded test runs had workers wait for their group assignment.
 Cause: kafka-python (3.0.12) completes a join left in flight by a timed-out poll only in a
@@ -30,7 +30,6 @@ loaded), then after every poll that returned records, and at least every `POLL_M
 
 from __future__ import annotations
 
-import gc
 import os
 import queue
 import subprocess
@@ -41,6 +40,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from streams import kafka_io
+from streams.gc_pause import gc_paused
 
 POLL_MS = 50
 CHUNK = 1000  # records per child poll and message: the worker starts on the first chunk while
@@ -205,13 +205,11 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int) -> None
                 return
         if not epochs:
             continue
-        gc.disable()  # a poll's records are freed by reference counting: no collector scans
-        try:  # of them mid-poll (that cost ~3 us per record); it runs between polls
+        # the collector scanned the records in hand mid-poll (~3 us per record): between polls
+        with gc_paused():
             polled = cons.poll(timeout_ms=POLL_MS, max_records=chunk)
             batches = [(tp.topic, tp.partition, epochs[tp], [m.value for m in msgs],
                         [m.offset for m in msgs]) for tp, msgs in polled.items() if tp in epochs]
-        finally:
-            gc.enable()
         sender.send((batches, _highwaters(cons, epochs, ends)))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from streams.errors import BadMessage
-from streams.hotpath import gc_paused
+from streams.gc_pause import gc_paused
 from streams.names import ERROR_RATES, REPORTS
 from streams.schema import ErrorRateEvent, Event, ReportEvent
 from streams.timestamps import fast_iso, parse_ts

@@ -20,7 +20,8 @@ from detector import BankConfig, DetectorBank, Transition
 from detector.damping import ReporterDamper
 from streams.bucketing import Bucketer, BucketView
 from streams.errors import BadMessage, CheckpointError
-from streams.hotpath import gc_paused, run_items
+from streams.gc_pause import gc_paused
+from streams.hotpath import run_items
 from streams.parsing import decode, decode_many
 from streams.schema import DeadLetter, Event, ReportEvent, alert_from, without_reporter
 from streams.settings import PipelineSettings

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streams import kafka_io
-from streams.hotpath import gc_paused
+from streams.gc_pause import gc_paused
 from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
 from streams.kafka_fetch import FetchProcess, list_offsets

@@ -45,7 +45,10 @@ class InputSource:
         after the fetch process's poll of the group consumer (its batches carry epochs)."""
         logical = self._logical
         if self.early and self.fetch is not None and self.fetch.ready():
-            self._hand_over() if self._switching else self._switch()
+            if self._switching:
+                self._hand_over()
+            else:
+                self._switch()
         if self.fetch is None or self.early:
             self._settle_group()
             polled = self.consumer.poll(timeout_ms=max(timeout_ms, GROUP_POLL_MS))
