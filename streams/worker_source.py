@@ -1,12 +1,13 @@
 """Where a Kafka worker's input records come from: its group consumer itself, or a fetch
 process fed with that consumer's assignment (`WorkerConfig.fetch_process`, see
 `streams.kafka_fetch`). Either way the worker sees the same `Record`s of each input partition,
-in offset order, from the positions it sought.
+in offset order, from the positions it sought, and record batches are read by
+`streams.record_batches` (kafka-python's reader only where it cannot be replaced).
 
 With a fetch process the group consumer itself delivers the first records while the child
 starts (its interpreter and `import kafka` take ~0.3-0.5 s, longer than the group join). When
-the child says it is up, it is sought to where the group consumer got; when its first answer
-arrives the source hands over, dropping from the child's batches what the group consumer
+the child says it is up, it is sought to where the group consumer got; when its first records
+arrive the source hands over, dropping from the child's batches what the group consumer
 delivered in between (`_trimmed`), and pauses the group consumer's partitions."""
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ class InputSource:
 
     def __init__(self, consumer: Any, logical: dict[str, str],
                  fetch: FetchProcess | None = None) -> None:
+        from streams import record_batches
+
         self.consumer, self.fetch = consumer, fetch
+        self._fast = record_batches.install(consumer)  # its polls give (offset, value) pairs
         self._logical = logical  # kafka topic -> logical input name
         self._tps: dict[tuple[str, int], Any] = {}
         self._group_due = 0.0  # monotonic time of the next membership poll (fetch process)
@@ -43,17 +47,17 @@ class InputSource:
         The group's work is waited for (`_settle_group`) before the in-process consumer's
         poll (whose records follow the seeks of that poll's rebalance callbacks) and right
         after the fetch process's poll of the group consumer (its batches carry epochs)."""
-        logical = self._logical
         if self.early and self.fetch is not None and self.fetch.ready():
-            if self._switching:
-                self._hand_over()
-            else:
+            if not self._switching:
                 self._switch()
+            elif batches := self.fetch.poll(0):  # its first records: it reads from now on
+                self._hand_over()
+                return self._trimmed(self._batch_records(batches))
+            # (an answer without records: the group consumer reads on meanwhile)
         if self.fetch is None or self.early:
             self._settle_group()
             polled = self.consumer.poll(timeout_ms=max(timeout_ms, GROUP_POLL_MS))
-            out = [(tp, [Record(logical[tp.topic], m.value, m.key, m.partition, m.offset)
-                         for m in msgs]) for tp, msgs in polled.items()]
+            out = self._records(polled)
             if self.early:
                 for tp, records in out:
                     if tp in self._pos:  # else revoked meanwhile: nothing to hand over
@@ -65,11 +69,27 @@ class InputSource:
             self.consumer.poll(timeout_ms=0)  # membership only: its partitions are paused
             busy = self._settle_group()  # a rebalance this poll began is not left in flight
             self._group_due = time.monotonic() + GROUP_EVERY_S
-        new = tuple.__new__  # one Record per message without a Python-level __init__
-        out = [(self.tp(t, p), [new(Record, (logical[t], v, None, p, o))
-                                for v, o in zip(values, offsets, strict=True)])
-               for t, p, _, values, offsets in self.fetch.poll(0 if busy else timeout_ms / 1000)]
+        out = self._batch_records(self.fetch.poll(0 if busy else timeout_ms / 1000))
         return self._trimmed(out) if self._trim else out
+
+    def _batch_records(self, batches: list) -> list[tuple[Any, list[Record]]]:
+        """The fetch process's batches as (TopicPartition, records)."""
+        logical = self._logical
+        new = tuple.__new__  # one Record per message without a Python-level __init__
+        return [(self.tp(t, p), [new(Record, (logical[t], v, None, p, o))
+                                 for v, o in zip(values, offsets, strict=True)])
+                for t, p, _, values, offsets in batches]
+
+    def _records(self, polled: dict[Any, list]) -> list[tuple[Any, list[Record]]]:
+        """The group consumer's polled records as `Record`s (`streams.record_batches` pairs,
+        or kafka-python's `ConsumerRecord`s if its reader could not be replaced)."""
+        logical = self._logical
+        if not self._fast:
+            return [(tp, [Record(logical[tp.topic], m.value, None, m.partition, m.offset)
+                          for m in msgs]) for tp, msgs in polled.items()]
+        new = tuple.__new__  # as for the fetch process's batches
+        return [(tp, [new(Record, (logical[tp.topic], v, None, tp.partition, o))
+                      for o, v in msgs]) for tp, msgs in polled.items()]
 
     def _switch(self) -> None:
         """The child is up (its first message): seek it to where the group consumer got."""
@@ -80,8 +100,11 @@ class InputSource:
             self.fetch.seek(tp.topic, tp.partition, position)
 
     def _hand_over(self) -> None:
-        """The child answered its seeks: it reads from now on. Each partition's batches are
-        trimmed up to where the group consumer got meanwhile (`_pos`)."""
+        """The child sent its first records after its seeks: it reads from now on. Each
+        partition's batches are trimmed up to where the group consumer got meanwhile (`_pos`).
+
+        Not at an answer without records (its first fetch still in flight): handing over then
+        left the worker without records until the child's next answer, ~0.1-0.2 s."""
         assert self.fetch is not None
         self.early = False
         throttled = self.consumer.paused()  # `pause` kept them from the group consumer
