@@ -12,7 +12,10 @@ process that parses records in a child process on the other core, and vice versa
 `ratio` = e2e / raw, with e2e ending when every message is processed and its alerts are
 acknowledged; `ratio_with_final_checkpoint` also counts the final state save and offset
 commit. Reported, never asserted (target >= 0.8). The rate of one in-memory Pipeline over the
-same records (no Kafka, no partitions) is reported too, to show where the time goes.
+same records (no Kafka, no partitions) is reported too, to show where the time goes. So is
+the rate of the bare consumer with the worker's own record reader (`streams.record_batches`,
+~5x cheaper per record than kafka-python's): not the baseline, which stays kafka-python as a
+user would glue it, but it shows what the pipeline costs beyond reading.
 Writes benchmarks/results/e2e_kafka.json.
 
     python -m benchmarks.e2e_kafka [--services 200] [--messages 100000] [--repeat 3]
@@ -40,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from detector.generators import events, fleet
-from streams import kafka_io
+from streams import kafka_io, record_batches
 from streams.broker import KAFKA_VERSION, KafkaBroker
 from streams.pipeline import Pipeline, Record
 from streams.worker import Worker, WorkerConfig
@@ -77,12 +80,16 @@ def aggregated_events(services: int, limit: int, seed: int) -> list[dict]:
 
 
 def raw_rate(bootstrap: str, topic: str, total: int, group: str,
-             max_records: int | None = None) -> dict[str, float]:
+             max_records: int | None = None, ours: bool = False) -> dict[str, float]:
     """Messages/s of a bare group consumer (`kafka_io.consumer`, the worker's settings) that
     only counts what it receives: from subscribing (group join included) to the last message;
-    closing the client is not timed. `max_records` per poll (None: the settings' 5,000)."""
+    closing the client is not timed. `max_records` per poll (None: the settings' 5,000).
+    `ours`: with the worker's record reader (`streams.record_batches`) instead of
+    kafka-python's; reported beside the baseline, which is kafka-python as it is."""
     start = time.perf_counter()
     cons = kafka_io.consumer(bootstrap, group)
+    if ours:
+        record_batches.install(cons)
     cons.subscribe([topic])
     seen, first = 0, None
     while seen < total:
@@ -176,6 +183,7 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int,
     kafka_io.publish((("reports", k, v) for k, v in values), bootstrap, topics)
     raws, e2es, ones, summary = [], [], [], {}
     raw_polls: list[tuple[float, float]] = []  # raw msg/s with 5,000 and 1,000 records per poll
+    ours: list[float] = []  # raw msg/s with the worker's record reader (not the baseline)
     other = not WorkerConfig("unused").fetch_process  # the record path not shipped
     cpu: dict[str, list[dict[str, float]]] = {"raw": [], "e2e": []}
     for r in range(repeat):
@@ -185,6 +193,8 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int,
         middle = cpu_seconds(broker_pid)
         raws.append(max(big, small, key=lambda x: x["rate"]))  # the stricter baseline
         raw_polls.append((big["rate"], small["rate"]))
+        ours.append(raw_rate(bootstrap, topics.reports, len(values), f"raw-ours-{r}",
+                             SMALL_POLL, ours=True)["rate"])
         run, summary = e2e_rate(bootstrap, topics, len(values), f"e2e-{r}")
         cpu["raw"].append(_cpu_us(before, middle, len(values)))
         cpu["e2e"].append(_cpu_us(middle, cpu_seconds(broker_pid), len(values)))
@@ -206,6 +216,8 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int,
             "raw_runs_5000_per_poll": [round(b) for b, _ in raw_polls],
             "raw_runs_1000_per_poll": [round(m) for _, m in raw_polls],
             "ratio_vs_5000_per_poll": round(e2e / med(b for b, _ in raw_polls), 3),
+            "raw_with_our_reader_msgs_per_s": round(med(ours)),
+            "ratio_vs_raw_with_our_reader": round(e2e / med(ours), 3),
             "e2e_runs": [round(x["rate"]) for x in e2es],
             "e2e_path": "in-process" if other else "fetch process",
             "other_path": "fetch process" if other else "in-process",
@@ -272,6 +284,8 @@ def _print(c: dict[str, Any]) -> None:
           f"[{c['e2e_path']}] (with final checkpoint {c['ratio_with_final_checkpoint']}; "
           f"{c['other_path']} {c['other_ratio']})  "
           f"pipeline-only {c['pipeline_only_msgs_per_s']} msg/s  load {c['load_avg_1m']}\n"
+          f"    raw with our record reader {c['raw_with_our_reader_msgs_per_s']} msg/s "
+          f"(e2e / that: {c['ratio_vs_raw_with_our_reader']})\n"
           f"    CPU us/msg: raw {c['cpu_us_per_msg']['raw']}  e2e {c['cpu_us_per_msg']['e2e']}",
           flush=True)
 
