@@ -135,15 +135,18 @@ def _read(data: bytes, pos: int, count: int, base_offset: int
     return offsets, values, None
 
 
-def batch_records(batch: Any) -> tuple[list[int], list[bytes | None], Exception | None]:
+def batch_records(batch: Any, check_crcs: bool = True
+                  ) -> tuple[list[int], list[bytes | None], Exception | None]:
     """Offsets and values of one record batch (`kafka.record` batch of any format, its CRC
     already checked), and the error that stopped the reading if one did (the records before
     it are still returned, as kafka-python returns them): v2 batches read by `_read`, older
-    ones by kafka-python."""
+    ones by kafka-python (their records carry CRCs of their own, checked if `check_crcs`)."""
     if batch.magic != FAST_MAGIC:
         offsets, values = [], []
         try:
             for r in batch:
+                if check_crcs and not r.validate_crc():
+                    raise CorruptRecordError(f"Record at offset {r.offset} failed crc check")
                 offsets.append(r.offset)
                 values.append(r.value)
         except Exception as exc:  # noqa: BLE001 - handed to `take`, which raises it
@@ -207,7 +210,7 @@ class FastPartitionRecords(Fetcher.PartitionRecords):
                 self.next_fetch_offset = batch.next_offset
                 batch = records.next_batch()
                 continue
-            offsets, values, error = batch_records(batch)
+            offsets, values, error = batch_records(batch, self.check_crcs)
             self.bytes_read += batch.size_in_bytes
             first = 0
             while first < len(offsets) and offsets[first] < self.fetch_offset:
