@@ -254,7 +254,8 @@ class Worker:
 
     def _assign(self, parts: set[int]) -> None:
         assert self._checkpoints is not None
-        for p in sorted(parts - set(self.pipelines)):
+        new = sorted(parts - set(self.pipelines))
+        for p in new:
             alert, dead = self._sinks(p)
             data = self._checkpoints.load(state_key(self.config.group, p))
             if data is None:
@@ -265,24 +266,23 @@ class Worker:
                                         on_dead_letter=dead, store=self.store)
             self.pipelines[p] = pipe
             self.merges[p] = InputMerge(tuple(self._real), self.config.pipeline.far_future_seconds)
-            self._seek(p, pipe)
+        self._seek(new)
         self._idle_since = None
         self._report("assigned", sorted(parts))
 
-    def _seek(self, p: int, pipe: Pipeline) -> None:
-        """Seek both inputs of `p` to the positions inside its state (else their beginning).
-
-        Their end offsets (a lower bound of the high-water marks) decide whether an input is
-        caught up until a fetch response tells (`_idle`): else an empty input held the other
-        back, often until the whole backlog was fetched, before the first record was processed.
-        """
+    def _seek(self, parts: list[int]) -> None:
+        """Seek both inputs of each of `parts` to the positions in its state (else their
+        beginning); one look-up of beginnings and one of ends (say if an input is caught up
+        until a fetch tells, `_idle`: else an empty one held the other back) for all."""
         assigned = self._consumer.assignment()
-        tps = [tp for tp in (self._tp(t, p) for t in self._real) if tp in assigned]
-        fresh = [tp for tp in tps if (self._logical[tp.topic], p) not in pipe.positions]
+        tps = [(p, tp) for p in parts for tp in (self._tp(t, p) for t in self._real)
+               if tp in assigned]
+        at = {tp: self.pipelines[p].positions.get((self._logical[tp.topic], p)) for p, tp in tps}
+        fresh = [tp for tp, pos in at.items() if pos is None]
         start = list_offsets(self._offsets, fresh, end=False)  # kafka-python's KeyError retried
-        self._ends.update(list_offsets(self._offsets, tps, end=True))
-        for tp in tps:
-            pos = pipe.positions.get((self._logical[tp.topic], p), start.get(tp))
+        self._ends.update(list_offsets(self._offsets, list(at), end=True))
+        for tp, pos in at.items():
+            pos = start[tp] if pos is None else pos
             self._source.seek(tp, pos)
             self._next[tp] = pos
 

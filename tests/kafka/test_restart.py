@@ -40,7 +40,7 @@ def test_sigkill_mid_replay_then_restart_gives_exactly_the_same_alert_ids(bootst
 
     second = WorkerProc(bootstrap, topics, "restart", checkpoint_every=0.2, idle_exit=2.0)
     try:
-        resumed = second.wait_for(lambda d: d["event"] == "assigned")
+        resumed = second.wait_for(lambda d: d["event"] == "assigned" and d["partitions"])
         second.finish()
     finally:
         second.close()
