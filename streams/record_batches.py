@@ -24,30 +24,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kafka.consumer.fetcher import Fetcher
+from kafka.consumer.fetcher import Fetcher, IsolationLevel
 from kafka.errors import CorruptRecordError
 from kafka.record.util import decode_varint
 
 FAST_MAGIC = 2  # the record batch format read here; others go to kafka-python's reader
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    """A zigzag varint of any length at `pos` (the loop below inlines 1- and 2-byte ones)."""
-    return decode_varint(data, pos)
-
-
 def _skip_headers(data: bytes, pos: int) -> int:
     """Position after the headers whose count is at `pos` (checked as kafka-python does)."""
-    count, pos = _varint(data, pos)
+    count, pos = decode_varint(data, pos)
     if count < 0:
         raise CorruptRecordError(f"Found invalid number of record headers {count}")
     for _ in range(count):
-        size, pos = _varint(data, pos)
+        size, pos = decode_varint(data, pos)
         if size < 0:
             raise CorruptRecordError(f"Invalid negative header key size {size}")
         data[pos:pos + size].decode("utf-8")  # a header key must be UTF-8, as there
         pos += size
-        size, pos = _varint(data, pos)
+        size, pos = decode_varint(data, pos)
         if size > 0:
             pos += size
     return pos
@@ -75,16 +70,17 @@ def _read(data: bytes, pos: int, count: int, base_offset: int
     add_offset, add_value = offsets.append, values.append
     try:
         for _ in range(count):
-            b = data[pos]  # record length: 1 or 2 bytes inlined (zigzag: (v >> 1) ^ -(v & 1))
+            # zigzag varints (`decode_varint`), 1- and 2-byte ones inlined: (v >> 1) ^ -(v & 1)
+            b = data[pos]  # record length
             if b < 128:
                 length, pos = (b >> 1) ^ -(b & 1), pos + 1
             elif data[pos + 1] < 128:
                 b = (b & 127) | (data[pos + 1] << 7)
                 length, pos = (b >> 1) ^ -(b & 1), pos + 2
             else:
-                length, pos = _varint(data, pos)
+                length, pos = decode_varint(data, pos)
             start = pos
-            pos = pos + 1 if data[pos] < 128 else _varint(data, pos)[1]  # attributes: unused
+            pos = pos + 1 if data[pos] < 128 else decode_varint(data, pos)[1]  # attributes: unused
             while data[pos] > 127:  # timestamp delta: unused, skipped
                 pos += 1
             pos += 1
@@ -92,12 +88,12 @@ def _read(data: bytes, pos: int, count: int, base_offset: int
             if b < 128:
                 delta, pos = (b >> 1) ^ -(b & 1), pos + 1
             else:
-                delta, pos = _varint(data, pos)
+                delta, pos = decode_varint(data, pos)
             b = data[pos]  # key length (the key is not kept)
             if b < 128:
                 size, pos = (b >> 1) ^ -(b & 1), pos + 1
             else:
-                size, pos = _varint(data, pos)
+                size, pos = decode_varint(data, pos)
             if size > 0:
                 pos += size
             b = data[pos]  # value length
@@ -107,7 +103,7 @@ def _read(data: bytes, pos: int, count: int, base_offset: int
                 b = (b & 127) | (data[pos + 1] << 7)
                 size, pos = (b >> 1) ^ -(b & 1), pos + 2
             else:
-                size, pos = _varint(data, pos)
+                size, pos = decode_varint(data, pos)
             if size >= 0:
                 add_value(data[pos:pos + size])
                 pos += size
@@ -227,8 +223,6 @@ class FastPartitionRecords(Fetcher.PartitionRecords):
     def _skipped(self, batch: Any) -> bool:
         """An aborted transaction's batch or a control batch: not returned (kafka-python's
         `_unpack_records`, which also tracks the aborted producers)."""
-        from kafka.consumer.fetcher import IsolationLevel
-
         self.leader_epoch = batch.leader_epoch
         if (self.isolation_level == IsolationLevel.READ_COMMITTED
                 and batch.has_producer_id()):
