@@ -96,6 +96,7 @@ class KafkaCheckpoints:
 
         if self._reader is None:  # set up completely or not at all (a failure is met again)
             reader = kafka_io.plain_consumer(self.bootstrap)
+            kafka_io.load_metadata(reader, [self.topic], all_topics=True)  # (creates none)
             parts = reader.partitions_for_topic(self.topic)
             if not parts:
                 reader.close()

@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     cons = kafka_io.consumer(bootstrap, None, max_poll_records=int(max_records))
     fast = record_batches.install(cons)  # records read ~5x faster, as (offset, value)
     try:
-        cons.topics()  # connect and load metadata while the worker joins its group
+        kafka_io.load_metadata(cons, all_topics=True)  # while the worker joins its group
         _serve(cons, commands, out, min(CHUNK, int(max_records)), fast)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass  # the worker went away

@@ -142,12 +142,78 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[Any]
         cons.close()
 
 
-def plain_consumer(bootstrap: str) -> Any:
-    """A consumer outside any group (manual assignment, offsets look-ups)."""
+def load_metadata(cons: Any, topics: Iterable[str] = (), *, all_topics: bool = False,
+                  wait_ms: int | None = 5_000, attempts: int = 3) -> bool:
+    """Fetch the metadata of `cons`'s topics (plus `topics`; every topic with `all_topics`) at
+    once, and wait for it at most `wait_ms` (None: do not wait). True once it is known.
+
+    kafka-python sends a metadata request only `retry_backoff_ms` (100 ms) after its previous
+    one, and every client makes one on connecting: so a consumer's first look at its topics
+    came ~0.1 s late. A group leader that joined meanwhile assigned nothing ("No partition
+    metadata") and rebalanced again when they came, at every worker start; offset look-ups
+    and the checkpoint reader waited the same. The Java client skips that backoff for new
+    topics (`Metadata.requestUpdateForNewTopics`); this does the same. A request already in
+    flight answers for the topics it asked about only, so this asks again (`attempts` in
+    all) until every topic is known. `topics` are tracked (asked for by name, which lets a
+    broker with auto-creation create them) unless `all_topics`, which asks for every topic
+    and creates none. With another kafka-python, lacking these internals: False, and
+    nothing is done (the old behaviour).
+    """
+    cluster = getattr(cons, "_cluster", None)
+    net, manager = getattr(cons, "_net", None), getattr(cons, "_manager", None)
+    needed = ("_last_refresh_ms", "_topics", "need_all_topic_metadata")
+    if net is None or manager is None or not all(hasattr(cluster, a) for a in needed):
+        return False
+    import time
+
+    from kafka.errors import KafkaError
+
+    want = cluster._topics | set(topics)
+    track = set() if all_topics else want
+    if wait_ms is None:  # (not `all_topics`: its flag is read when the request is sent)
+        _request_now(cluster, track)
+        return False
+    deadline = time.monotonic() + wait_ms / 1000
+    for _ in range(attempts):
+        stash = cluster.need_all_topic_metadata
+        cluster.need_all_topic_metadata = stash or all_topics
+        try:
+            left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+            net.run(manager.wait_for, _request_now(cluster, track), left_ms)
+        except KafkaError:
+            return False
+        finally:
+            cluster.need_all_topic_metadata = stash
+        if all(cluster.partitions_for_topic(t) is not None for t in want):
+            return True
+    return False
+
+
+def _request_now(cluster: Any, topics: set[str]) -> Any:
+    """Track `topics` too and ask for metadata without kafka-python's backoff (its future)."""
+    cluster._last_refresh_ms = 0  # the backoff counts from the last request: none, for this one
+    if topics - cluster._topics:
+        return cluster.set_topics(topics)
+    return cluster.request_update()
+
+
+def plain_consumer(bootstrap: str, topics: Iterable[str] = ()) -> Any:
+    """A consumer outside any group (manual assignment, offsets look-ups); the metadata of
+    `topics` is asked for at once (`load_metadata`, without waiting for it)."""
     from kafka import KafkaConsumer
 
-    return KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    cons = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                          auto_offset_reset="earliest", fetch_max_bytes=32 * 1024 * 1024)
+    if topics:
+        load_metadata(cons, topics, wait_ms=None)
+    return cons
+
+
+def subscribe(cons: Any, topics: list[str], listener: Any = None) -> None:
+    """`cons.subscribe(topics)` with their metadata loaded before the first poll joins the
+    group (`load_metadata`): the leader then assigns every partition at the first join."""
+    cons.subscribe(topics, listener=listener)
+    load_metadata(cons)
 
 
 def drain(cons: Any, parts: list[Any], end: dict[Any, int], timeout_s: float) -> Iterator[list]:

@@ -106,14 +106,14 @@ class Worker:
         cfg = self.config
         self._producer = kafka_io.producer(cfg.bootstrap)
         self._checkpoints = KafkaCheckpoints(cfg.bootstrap, cfg.topics.state, self._producer)
-        self._offsets = kafka_io.plain_consumer(cfg.bootstrap)
+        self._offsets = kafka_io.plain_consumer(cfg.bootstrap, self._logical)
         self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
                                            session_timeout_ms=cfg.session_timeout_ms,
                                            max_poll_records=cfg.max_poll_records)
         fetch = FetchProcess(cfg.bootstrap, cfg.max_poll_records) if cfg.fetch_process else None
         self._source = InputSource(self._consumer, self._logical, fetch)
-        self._consumer.subscribe(list(self._logical),
-                                 listener=rebalance_listener(self._revoke, self._assign))
+        kafka_io.subscribe(self._consumer, list(self._logical),
+                           rebalance_listener(self._revoke, self._assign))
 
     def _close(self) -> None:
         for client in (self._consumer, self._source, self._producer, self._checkpoints,
