@@ -195,9 +195,10 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int,
         raw_polls.append((big["rate"], small["rate"]))
         ours.append(raw_rate(bootstrap, topics.reports, len(values), f"raw-ours-{r}",
                              SMALL_POLL, ours=True)["rate"])
+        start = cpu_seconds(broker_pid)  # (after the run with our reader: not counted)
         run, summary = e2e_rate(bootstrap, topics, len(values), f"e2e-{r}")
         cpu["raw"].append(_cpu_us(before, middle, len(values)))
-        cpu["e2e"].append(_cpu_us(middle, cpu_seconds(broker_pid), len(values)))
+        cpu["e2e"].append(_cpu_us(start, cpu_seconds(broker_pid), len(values)))
         e2es.append(run)
         ones.append(e2e_rate(bootstrap, topics, len(values), f"other-{r}", other)[0])
     raw = statistics.median(x["rate"] for x in raws)
