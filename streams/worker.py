@@ -29,6 +29,7 @@ from streams.gc_pause import gc_paused
 from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
 from streams.kafka_fetch import FetchProcess, list_offsets
+from streams.lockstep import BankGroup, align, behind, process_lockstep
 from streams.pipeline import Pipeline
 from streams.store import Store
 from streams.worker_config import WorkerConfig, commit_offsets, group_done, rebalance_listener
@@ -36,6 +37,7 @@ from streams.worker_source import InputSource
 
 log = logging.getLogger("outage_radar.worker")
 POLL_MS = 50  # longest wait of an idle poll: how soon `stop()` and live watermarks are seen
+HOLD_S = 0.5  # longest wait of lockstep for a partition whose records are still to come
 
 __all__ = ["InputMerge", "Worker", "WorkerConfig", "event_time"]  # the merge lives in input_merge
 
@@ -67,6 +69,8 @@ class Worker:
         self._ends: dict[Any, int] = {}  # end offsets looked up at assignment (`_seek`)
         self._logical = config.topics.inputs  # kafka topic -> logical name
         self._real = {v: k for k, v in self._logical.items()}
+        self._group = BankGroup()  # the shared bank of lockstep steps
+        self._held_since: float | None = None  # lockstep waiting for a partition since
 
     # -- lifecycle ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -133,18 +137,45 @@ class Worker:
                 continue
             merge.add(records[0].topic, records)
             self._next[tp] = records[-1].offset + 1
+        if self._wait_for_others():
+            return
+        work = {}
         for p, merge in list(self.merges.items()):
             pipe = self.pipelines[p]
             seen = pipe.bucketer.watermark + pipe.bucketer.lateness
             items = merge.release_decoded(lambda t, p=p: self._idle(t, p), seen)
             if items:
-                pipe.process_decoded(items)
+                work[p] = items
                 self._dirty.add(p)
             elif self.config.live and all(self._idle(t, p) for t in merge.queues):
                 pipe.advance_watermark(time.time())
                 self._dirty.add(p)
+        if self.config.lockstep:  # partitions close their buckets together (`streams.lockstep`)
+            for p, tail in align(work).items():
+                self.merges[p].push_back(tail)
+            process_lockstep(self.pipelines, work, self._group)
+        else:
+            for p, items in work.items():
+                self.pipelines[p].process_decoded(items)
+        for p, merge in self.merges.items():
             self._throttle(p, merge)
         self._track_idle(bool(batch))
+
+    def _wait_for_others(self) -> bool:
+        """Lockstep: hold every partition's records while another has records still to come
+        and none buffered (`streams.lockstep.behind`), for at most `HOLD_S`, so that the
+        partitions' buckets close in the same poll (buffers still throttle their fetches)."""
+        if not self.config.lockstep or not behind(self.merges, self._idle):
+            self._held_since = None
+            return False
+        now = time.monotonic()
+        if self._held_since is None:
+            self._held_since = now
+        if now - self._held_since > HOLD_S:
+            return False  # not forever: process what there is (only grouping is lost)
+        for p, merge in self.merges.items():
+            self._throttle(p, merge)
+        return True
 
     def _tp(self, logical: str, p: int) -> Any:
         return self._source.tp(self._real[logical], p)
