@@ -81,15 +81,12 @@ class BankGroup:
             self._versions = [-1] * len(banks)  # (the members' caches were not touched)
             self.undone += 1
             return None
-        mu, _ = bank.expected_band(t_end + bank.config.bucket_seconds)
-        k = bank._counts.dispersion()
-        c = bank.config.counts
+        mu, band = bank.expected_band(t_end + bank.config.bucket_seconds)
         out = []
         for member, (lo, hi) in zip(banks, self._spans, strict=True):
             self._invalidate(member)
             member._seasonal._hour = bank._seasonal._hour
-            out.append((mu[lo:hi], UpperBand.lazy(mu[lo:hi], k[lo:hi], bank.config.p_open,
-                                                  c.min_count, c.min_ratio)))
+            out.append((mu[lo:hi], band.part(lo, hi)))
         self._versions = [m._seasonal._version for m in banks]
         self.taken += 1
         return out

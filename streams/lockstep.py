@@ -2,11 +2,13 @@
 
 Each input partition has its own `Pipeline`, whose bank steps once per bucket; with a small
 fleet over several partitions those steps are most of a worker's time, and a step costs about
-the same for 25 services as for 100 (numpy call overhead). `process_lockstep` runs the
-partitions' records of one poll so that each pipeline stops where a full bucket closes
-(`Pipeline.process_until_close`), and steps the pipelines that stopped at the same bucket end
-together (`detector.bank_group.BankGroup`), earliest bucket first; a pipeline that stopped at
-a later bucket waits for the others to get there, or to run out of records.
+the same for 25 services as for 100 (numpy call overhead). `Lockstep` runs each partition's
+records until its pipeline closes a full bucket (`Pipeline.process_until_close`) and keeps it
+there until the other partitions close the same bucket, or cannot for now (they passed it, or
+have no records buffered and none to come); the pipelines stopped at the earliest bucket end
+are then stepped as one bank (`detector.bank_group.BankGroup`). As the fetch process brings
+one partition's records per poll, a partition may wait across polls; `flush` steps whatever
+waits (before a checkpoint, a revocation, the end) and `hold_s` bounds any wait.
 
 Every pipeline still goes through exactly its own sequence of events and steps: it is paused,
 never reordered, and a group step gives each bank what its own step would have given it (or is
@@ -17,97 +19,128 @@ which different partitions' alerts are sent changes (each service's own order do
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import itertools
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from detector.bank_group import BankGroup
+from streams.buckets import BucketView
 from streams.errors import BadMessage
 from streams.gc_pause import gc_paused
-from streams.input_merge import InputMerge
 from streams.pipeline import Pipeline, Record
 from streams.schema import Event
 
 Decoded = tuple[Record, Event | BadMessage]
-__all__ = ["BankGroup", "align", "behind", "process_lockstep"]
+__all__ = ["BankGroup", "Lockstep"]
 
 
-def process_lockstep(pipes: Mapping[int, Pipeline], work: Mapping[int, Sequence[Decoded]],
-                     group: BankGroup) -> None:
-    """Process `work[p]` (decoded records) with `pipes[p]` for every partition p, full buckets
-    closing together stepped as one (see the module docstring)."""
-    items: dict[int, Iterator[Decoded]] = {p: iter(work[p]) for p in work}
-    running = set(items)
-    pending: dict[int, list] = {}  # partition -> the views it stopped at (the first one full)
-    with gc_paused():
-        while True:
-            for p in sorted(running - pending.keys()):
-                views = pipes[p].process_until_close(items[p])
+class Lockstep:
+    """Records per partition, processed with their buckets' steps taken together."""
+
+    def __init__(self, hold_s: float = 0.5) -> None:
+        self.group = BankGroup()
+        self.hold_s = hold_s  # longest wait for a partition whose records are still to come
+        self._items: dict[int, Iterator[Decoded]] = {}  # queued records, partly read
+        self._pending: dict[int, list[BucketView]] = {}  # stopped at these views (first full)
+        self._since: float | None = None  # waiting (for records still to come) since
+        self._given_up: set[int] = set()  # waited for in vain: not again until they deliver
+        self._stepped: set[int] = set()  # partitions stepped since their last commit
+
+    def add(self, p: int, items: Iterable[Decoded]) -> None:
+        """Queue decoded records of partition `p` (in its order) for the next `run`."""
+        queued = self._items.get(p)
+        self._items[p] = iter(items) if queued is None else itertools.chain(queued, items)
+        self._given_up.discard(p)
+
+    def holding(self, p: int) -> bool:
+        """Records of `p` queued or a step of it waiting: not caught up."""
+        return p in self._items or p in self._pending
+
+    def run(self, pipes: Mapping[int, Pipeline], coming: Callable[[int], bool]) -> None:
+        """Process the queued records; `coming(p)`: partition p has records still to come
+        (then a bucket it has not closed yet may be waited for, up to `hold_s`)."""
+        touched: set[int] = set()
+        with gc_paused():
+            while True:
+                touched |= self._advance(pipes)
+                if not self._pending:
+                    break
+                t = min(views[0].t_end for views in self._pending.values())
+                if self._wait(pipes, t, coming):
+                    break
+                self._step(pipes, t)
+        self._commit(pipes, touched)
+
+    def flush(self, pipes: Mapping[int, Pipeline], drop: Iterable[int] = ()) -> None:
+        """Step every pipeline that waits, earliest bucket first (nothing waits afterwards:
+        its state can be saved), and discard the queued records of partitions `drop`
+        (revoked: their new owner reads them again from the checkpoint)."""
+        for p in drop:
+            self._items.pop(p, None)
+        with gc_paused():
+            while self._pending:
+                self._step(pipes, min(views[0].t_end for views in self._pending.values()))
+        self._since = None
+        self._commit(pipes, set())
+
+    def _commit(self, pipes: Mapping[int, Pipeline], touched: set[int]) -> None:
+        """Commit the stores of the pipelines that processed or stepped anything."""
+        for p in sorted(touched | self._stepped):
+            if p in pipes:
+                pipes[p].commit()
+        self._stepped.clear()
+
+    def _advance(self, pipes: Mapping[int, Pipeline]) -> set[int]:
+        """Run every partition that does not wait until it stops at a close or runs out."""
+        ran = set()
+        for p in sorted(self._items):
+            if p not in self._pending and p in pipes:
+                ran.add(p)
+                views = pipes[p].process_until_close(self._items[p])
                 if views is None:
-                    running.discard(p)
+                    del self._items[p]  # read to its end
                 else:
-                    pending[p] = views
-            if not pending:
-                break
-            t = min(views[0].t_end for views in pending.values())
-            _step(pipes, [(p, pending.pop(p)) for p in sorted(pending)
-                          if pending[p][0].t_end == t], group)
-    for p in work:
-        pipes[p].commit()
+                    self._pending[p] = views
+        return ran
+
+    def _wait(self, pipes: Mapping[int, Pipeline], t: float,
+              coming: Callable[[int], bool]) -> bool:
+        """Whether to wait for a partition that may still close bucket `t`: it does not wait
+        already, has no records queued, has records to come and has not passed `t`; for at
+        most `hold_s`, after which it is not waited for until it delivers records."""
+        late = [p for p in pipes if p not in self._pending and p not in self._items
+                and p not in self._given_up and coming(p) and _before(pipes[p], t)]
+        if not late:
+            return False
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        if now - self._since <= self.hold_s:
+            return True
+        self._given_up.update(late)  # (a merge holding its records back, say): go on
+        return False
+
+    def _step(self, pipes: Mapping[int, Pipeline], t: float) -> None:
+        """Step the views of the partitions stopped at bucket end `t`: the first ones as one
+        group when `BankGroup` takes it, the rest (rarely any) one pipeline at a time."""
+        due = [(p, self._pending.pop(p)) for p in sorted(self._pending)
+               if self._pending[p][0].t_end == t]
+        self._since = None
+        bands = None
+        if len(due) > 1:
+            first = [views[0] for _, views in due]
+            bands = self.group.step([pipes[p].bank for p, _ in due], t,
+                                    [view.reports for view in first])
+        for i, (p, views) in enumerate(due):
+            self._stepped.add(p)
+            if bands is None:
+                pipes[p].step_views(views)
+            else:
+                pipes[p].finish_group_step(views[0], *bands[i])
+                pipes[p].step_views(views[1:])
 
 
-def align(released: Mapping[int, list[Decoded]]) -> dict[int, list[Decoded]]:
-    """Cut each partition's released records at a common event time, the tails to be pushed
-    back (returned per partition): the partitions of one poll then cover the same stretch of
-    event time and close the same buckets, which lockstep steps together.
-
-    The common time is the smallest last event time among the partitions; a partition keeps
-    its records up to the first one past it. The partition that ends earliest keeps all of
-    them, so every poll moves on. A partition that released nothing is not waited for. Only
-    when records are processed changes (later, in the same order), not what they give.
-    """
-    last = {p: _last_time(items) for p, items in released.items()}
-    times = [t for t in last.values() if t > -math.inf]  # (only bad messages: nothing to align)
-    if len(times) < 2:
-        return {}
-    horizon = min(times)
-    tails = {}
-    for p, items in released.items():
-        if last[p] <= horizon:
-            continue
-        cut = next((i for i, (_, ev) in enumerate(items)
-                    if not isinstance(ev, BadMessage) and ev.ts > horizon), len(items))
-        if cut < len(items):
-            tails[p] = items[cut:]
-            del items[cut:]
-    return tails
-
-
-def behind(merges: Mapping[int, InputMerge], idle: Callable[[str, int], bool]) -> list[int]:
-    """Partitions with nothing buffered that are not caught up (`idle`): records of theirs are
-    still to come, and the others' should wait for them to close the same buckets (each
-    poll of the fetch process brings records of one partition)."""
-    return [p for p, m in merges.items()
-            if not any(m.buffered(t) for t in m.queues) and not all(idle(t, p) for t in m.queues)]
-
-
-def _last_time(items: list[Decoded]) -> float:
-    for _, ev in reversed(items):
-        if not isinstance(ev, BadMessage):
-            return ev.ts
-    return -math.inf
-
-
-def _step(pipes: Mapping[int, Pipeline], due: list[tuple[int, list]], group: BankGroup) -> None:
-    """Step the views the pipelines `due` stopped at: their first (full, same bucket end) as
-    one group when `BankGroup` takes it, the rest (rarely any) one pipeline at a time."""
-    bands = None
-    if len(due) > 1:
-        first = [views[0] for _, views in due]
-        bands = group.step([pipes[p].bank for p, _ in due], first[0].t_end,
-                           [view.reports for view in first])
-    for i, (p, views) in enumerate(due):
-        if bands is None:
-            pipes[p].step_views(views)
-        else:
-            pipes[p].finish_group_step(views[0], *bands[i])
-            pipes[p].step_views(views[1:])
+def _before(pipe: Pipeline, t: float) -> bool:
+    """The pipeline has not closed bucket end `t` yet (it may still)."""
+    closed = pipe.bucketer.closed_until
+    return closed is None or closed < t

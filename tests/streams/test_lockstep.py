@@ -7,14 +7,11 @@ import zlib
 
 import numpy as np
 
-from detector.bank_group import BankGroup
 from detector.generators import Outage, Profile, error_events, generate
-from streams.errors import BadMessage
 from streams.input_merge import event_time
-from streams.lockstep import align, process_lockstep
+from streams.lockstep import Lockstep
 from streams.parsing import ERROR_RATES, REPORTS
 from streams.pipeline import Pipeline, Record, decode_records
-from streams.schema import ReportEvent
 
 T0 = 1_764_547_200.0  # Monday 2025-12-01 00:00 UTC
 PARTITIONS = 4
@@ -86,35 +83,33 @@ def _pipes(alerts: dict[int, list], dead: dict[int, list]) -> dict[int, Pipeline
 
 
 def test_lockstep_equals_each_partition_alone():
-    """Records arrive per poll in chunks of random sizes; the lockstep side aligns them as the
-    worker does (`align`: tails wait for the next poll) and the reference processes the same
-    records each poll, partition by partition. After every 10th poll the snapshots (bank,
-    buckets, damper, positions, counters) are equal, and at the end alerts and dead letters
-    too. The group steps are taken most of the time, and some are undone (outages)."""
+    """Records arrive in chunks of random sizes, one partition per poll as the fetch process
+    sends them; the lockstep side queues them and runs (partitions wait for each other
+    across polls), the reference processes each chunk at once, partition by partition. Every
+    10th round the lockstep side is told that nothing more is coming (so it processes all it
+    holds) and the snapshots (bank, buckets, damper, positions, counters) are equal; at the
+    end alerts and dead letters too. The group steps are taken most of the time, and some
+    are undone (outages)."""
     parts = _partitioned(_messages())
-    polls = _polls(parts, np.random.default_rng(11))
+    rounds = _polls(parts, np.random.default_rng(11))
+    order = np.random.default_rng(12)
     alerts = {p: [] for p in range(PARTITIONS)}
     dead = {p: [] for p in range(PARTITIONS)}
     alerts_l = {p: [] for p in range(PARTITIONS)}
     dead_l = {p: [] for p in range(PARTITIONS)}
     alone, lock = _pipes(alerts, dead), _pipes(alerts_l, dead_l)
-    group = BankGroup()
-    waiting: dict[int, list] = {p: [] for p in range(PARTITIONS)}
-    for k, poll in enumerate([*polls, {}, {}, {}]):
-        work = {}
-        for p in range(PARTITIONS):
-            recs = poll.get(p, [])
-            items = waiting[p] + list(zip(recs, decode_records(recs), strict=True))
-            if items:
-                work[p] = items
-        waiting = {p: [] for p in range(PARTITIONS)}
-        waiting.update(align(work))
-        for p, items in work.items():
-            alone[p].process_decoded(list(items))
-        process_lockstep(lock, work, group)
+    step = Lockstep(hold_s=3600.0)
+    for k, chunks in enumerate(rounds):
+        for p in order.permutation(sorted(chunks)).tolist():
+            recs = chunks[p]
+            alone[p].process(recs)
+            step.add(p, zip(recs, decode_records(recs), strict=True))
+            step.run(lock, coming=lambda q: True)  # everyone may bring more
         if k % 10 == 0:
+            step.run(lock, coming=lambda q: False)
+            assert not any(step.holding(p) for p in lock)
             assert [lock[p].snapshot() for p in lock] == [alone[p].snapshot() for p in alone]
-    assert not any(waiting.values())
+    step.run(lock, coming=lambda q: False)
     for pipes in (alone, lock):
         for pipe in pipes.values():
             pipe.flush()
@@ -123,20 +118,48 @@ def test_lockstep_equals_each_partition_alone():
     assert sum(len(a) for a in alerts.values()) >= 10
     assert sum(len(d) for d in dead.values()) == 5
     assert [lock[p].snapshot() for p in lock] == [alone[p].snapshot() for p in alone]
+    group = step.group
     assert group.taken > 1000 and group.undone >= 1, (group.taken, group.undone)
 
 
-def test_align_cuts_at_the_earliest_last_event_time():
-    def items(p, times):
-        return [(Record(REPORTS, b"", partition=p), BadMessage("not JSON") if t is None
-                 else ReportEvent("svc", float(t))) for t in times]
-    released = {0: items(0, [1, 5, 9]), 1: items(1, [2, 4, 6, 12]), 2: items(2, [None]),
-                3: items(3, [3, 11, 5, 10])}
-    tails = align(released)
-    assert [ev.ts for _, ev in released[0]] == [1, 5, 9]  # ends earliest: keeps all
-    assert [ev.ts for _, ev in released[1]] == [2, 4, 6]
-    assert [ev.ts for _, ev in tails[1]] == [12]
-    assert [ev.ts for _, ev in released[3]] == [3]  # from the first one past 9, in order
-    assert [ev.ts for _, ev in tails[3]] == [11, 5, 10]
-    assert len(released[2]) == 1 and 2 not in tails  # only a bad message: not waited for
-    assert align({0: items(0, [1, 2])}) == {}
+def _two_queued(hold_s: float) -> tuple[dict, dict, dict, Lockstep]:
+    """Partitions 1 and 3 (no error rates: their full buckets are groupable) with their first
+    3,000 records queued in a `Lockstep`; pipelines for it and for reference runs."""
+    parts = _partitioned(_messages())
+    sink: dict[int, list] = {p: [] for p in range(PARTITIONS)}
+    lock, alone = _pipes(sink, sink), _pipes(sink, sink)
+    step = Lockstep(hold_s=hold_s)
+    for p in (1, 3):
+        recs = parts[p][:3000]
+        step.add(p, zip(recs, decode_records(recs), strict=True))
+    return parts, lock, alone, step
+
+
+def test_flush_steps_what_waits_and_drops_a_revoked_partition():
+    """Partitions 1 and 3 each stop at a close and wait for the others; `flush` steps them,
+    drops partition 3's queued records, and leaves both in the state of their records
+    processed alone."""
+    parts, lock, alone, step = _two_queued(hold_s=3600.0)
+    step.run(lock, coming=lambda q: True)
+    assert step.holding(1) and step.holding(3)
+    step.flush(lock, drop=[3])
+    assert step.holding(1) and not step.holding(3)  # 1 still has records queued
+    done = {p: lock[p].positions.get((REPORTS, p), 0) for p in (1, 3)}
+    assert 0 < done[3] < 3000  # partition 3's queue was dropped, not processed
+    for p in (1, 3):
+        alone[p].process([r for r in parts[p] if r.offset < done[p]])
+        assert lock[p].snapshot() == alone[p].snapshot()
+
+
+def test_a_partition_that_never_delivers_is_waited_for_once():
+    """Partitions 0 and 2 say records are coming but never deliver: the others wait for
+    them up to `hold_s` (one run here), then go on to the end without waiting again."""
+    parts, lock, alone, step = _two_queued(hold_s=0.0)
+    for p in (1, 3):
+        alone[p].process(parts[p][:3000])
+    step.run(lock, coming=lambda q: q in (0, 2))
+    assert step.holding(1) and step.holding(3)  # waited at the first close
+    step.run(lock, coming=lambda q: q in (0, 2))
+    assert not step.holding(1) and not step.holding(3)
+    assert [lock[p].snapshot() for p in (1, 3)] == [alone[p].snapshot() for p in (1, 3)]
+    assert step.group.taken > 10
