@@ -59,6 +59,13 @@ class UpperBand:
         floor = [-math.inf if exact[i] is None else exact[i] for i in range(n)]
         return cls(floor, exact, None)  # type: ignore[arg-type]
 
+    def part(self, lo: int, hi: int) -> UpperBand:
+        """The bands of services ``lo..hi-1`` as an `UpperBand` of their own (indexed from 0),
+        each computed when first needed (`detector.bank_group`: one per member bank)."""
+        src = self._source
+        return UpperBand(self.floor[lo:hi], {}, None if src is None else
+                         (src[0][lo:hi], src[1][lo:hi], src[2], src[3], src[4]))
+
     def __len__(self) -> int:
         return len(self.floor)
 

@@ -69,6 +69,11 @@ class Bucketer:
         """Event time below which buckets are closed (-inf before the first event)."""
         return -math.inf if self._max_seen is None else self._max_seen - self.lateness
 
+    @property
+    def closed_until(self) -> float | None:
+        """End of the last closed bucket (None before the first)."""
+        return self._closed_until
+
     def end_of(self, ts: float) -> float:
         """End of the bucket holding `ts`."""
         return (math.floor(ts / self.bucket_seconds) + 1) * self.bucket_seconds

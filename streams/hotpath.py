@@ -6,7 +6,8 @@ added to its bucket (`Bucketer.add_admitted`, the hot-path twin of `add_report`)
 event time (`Bucketer.advance`, whose own shortcut is taken when nothing is due), reading
 and writing the same state in the same order; every other item, and every advance that has
 work to do, goes through the reference methods. `tests/streams/test_fastpath.py` checks
-that both paths give identical outputs.
+that both paths give identical outputs. A step `Pipeline.process_until_close` holds back
+(`Pipeline.deferred`) ends the loop after its event, the rest of `items` left unread.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def run_items(pipe: Pipeline, items: Iterable[tuple[Record, Event | BadMessage]]
                         counters.events += n
                         n = 0
                         pipe._run(b.advance(ts, names))
+                        if pipe.deferred is not None:  # held back for a group step: stop
+                            if rec.offset >= 0:
+                                positions[(rec.topic, rec.partition)] = rec.offset + 1
+                            break
                     if rec.offset >= 0:
                         positions[(rec.topic, rec.partition)] = rec.offset + 1
                     continue
@@ -58,6 +63,8 @@ def run_items(pipe: Pipeline, items: Iterable[tuple[Record, Event | BadMessage]]
             counters.events += n
             n = 0
             pipe._process_one(rec, event)
+            if pipe.deferred is not None:
+                break
     finally:
         counters.processed += n
         counters.events += n

@@ -47,6 +47,12 @@ class InputMerge:
         events = decode_many(topic, [rec.value for rec in records])
         self.queues[topic].extend(zip(records, events, strict=True))
 
+    def push_back(self, items: list[Decoded]) -> None:
+        """Return released `items` (a tail of what `release_decoded` gave, in its order) to
+        the front of their queues, to be released again first (`streams.lockstep.align`)."""
+        for item in reversed(items):
+            self.queues[item[0].topic].appendleft(item)
+
     def buffered(self, topic: str) -> int:
         return len(self.queues[topic])
 

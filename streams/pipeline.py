@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import groupby
 from typing import Any, NamedTuple
@@ -111,6 +111,8 @@ class Pipeline:
         self._names: list[str] = []  # mirror of bank.services (no copy per event)
         self._ids: dict[str, int] = {}
         self._next: tuple[float, int, Any] = (float("nan"), 0, None)  # cache of _expected_at
+        self._defer = False  # `process_until_close` running: hold a groupable full step back
+        self.deferred: list[BucketView] | None = None  # the views held back, first one full
 
     # -- input --------------------------------------------------------------------------
     def process(self, records: Iterable[Record]) -> None:
@@ -181,8 +183,49 @@ class Pipeline:
         self._run(self.bucketer.flush(self._names))
         self._commit()
 
+    # -- steps in lockstep with other partitions (`streams.lockstep`) ----------------------
+    def process_until_close(self, items: Iterator[tuple[Record, Event | BadMessage]]
+                            ) -> list[BucketView] | None:
+        """`process_decoded` of `items` up to the event that closes a full bucket another
+        pipeline may step together with this one (`groupable`): the views of that moment
+        are returned, not stepped, and the rest of `items` is left for the next call. The
+        caller steps them (`finish_group_step`, `step_views`) before calling again. None:
+        `items` ran out (the caller commits)."""
+        self._defer = True
+        try:
+            run_items(self, items)
+        finally:
+            self._defer = False
+        views, self.deferred = self.deferred, None
+        return views
+
+    def groupable(self, view: BucketView) -> bool:
+        """A full bucket without error rates, nothing stored: one a group step can take."""
+        return view.fraction >= 1.0 and not view.rated and self.store is None
+
+    def step_views(self, views: list[BucketView]) -> None:
+        """Step `views` here, in order (what `_run` does outside lockstep)."""
+        for view in views:
+            self._step(view)
+
+    def finish_group_step(self, view: BucketView, mu: np.ndarray, band: Any) -> None:
+        """What `_step` does after the bank's step of full `view`, the bank having been
+        stepped in a group (`detector.bank_group`) that emitted nothing: count it and take
+        the expectation and band of the next bucket that the group step computed."""
+        self.counters.buckets += 1
+        t_next = view.t_end + self.bucketer.bucket_seconds
+        self._next = (t_next, len(self._names), (mu, band))
+        self.bucketer.set_band(band)
+
+    def commit(self) -> None:
+        """Commit the store's writes (after `process_until_close` ran out)."""
+        self._commit()
+
     # -- detection ----------------------------------------------------------------------
     def _run(self, views: list[BucketView]) -> None:
+        if self._defer and views and self.groupable(views[0]):
+            self.deferred = views  # `process_until_close` returns them; `run_items` stops
+            return
         for view in views:
             self._step(view)
 

@@ -9,6 +9,11 @@ deliver earlier data (caught up = position at the last known high-water mark). S
 already in the topics every alert is independent of fetch timing. In live mode (`serve
 --kafka`) a partition whose inputs are all idle has its event time advanced to the wall clock.
 
+Lockstep (`streams.lockstep`, on by default): the partitions' records are processed so that
+their pipelines close each full bucket together and step it as one bank (with exactly the
+results of separate steps), as a step costs about the same for 25 services as for 100; a
+partition waits for the others at a bucket close, across polls, at most `Lockstep.hold_s`.
+
 Checkpoint order (`checkpoint`): flush the producer (alerts and dead letters acknowledged),
 save each partition's `Pipeline.snapshot()` (positions inside) to `detector-state`, then
 commit the consumed offsets. On (re)assignment each partition's pipeline is restored from its
@@ -29,6 +34,7 @@ from streams.gc_pause import gc_paused
 from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
 from streams.kafka_fetch import FetchProcess, list_offsets
+from streams.lockstep import Lockstep
 from streams.pipeline import Pipeline
 from streams.store import Store
 from streams.worker_config import WorkerConfig, commit_offsets, group_done, rebalance_listener
@@ -67,6 +73,7 @@ class Worker:
         self._ends: dict[Any, int] = {}  # end offsets looked up at assignment (`_seek`)
         self._logical = config.topics.inputs  # kafka topic -> logical name
         self._real = {v: k for k, v in self._logical.items()}
+        self._lockstep = Lockstep() if config.lockstep else None  # steps taken together
 
     # -- lifecycle ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -133,18 +140,30 @@ class Worker:
                 continue
             merge.add(records[0].topic, records)
             self._next[tp] = records[-1].offset + 1
+        lockstep = self._lockstep
         for p, merge in list(self.merges.items()):
             pipe = self.pipelines[p]
             seen = pipe.bucketer.watermark + pipe.bucketer.lateness
             items = merge.release_decoded(lambda t, p=p: self._idle(t, p), seen)
             if items:
-                pipe.process_decoded(items)
+                if lockstep is None:
+                    pipe.process_decoded(items)
+                else:
+                    lockstep.add(p, items)
                 self._dirty.add(p)
-            elif self.config.live and all(self._idle(t, p) for t in merge.queues):
+            elif (self.config.live and all(self._idle(t, p) for t in merge.queues)
+                  and (lockstep is None or not lockstep.holding(p))):
                 pipe.advance_watermark(time.time())
                 self._dirty.add(p)
             self._throttle(p, merge)
+        if lockstep is not None:
+            lockstep.run(self.pipelines, self._coming)
         self._track_idle(bool(batch))
+
+    def _coming(self, p: int) -> bool:
+        """Partition p has records still to come (lockstep may wait for them)."""
+        merge = self.merges.get(p)
+        return merge is not None and not all(self._idle(t, p) for t in merge.queues)
 
     def _tp(self, logical: str, p: int) -> Any:
         return self._source.tp(self._real[logical], p)
@@ -172,7 +191,8 @@ class Worker:
 
     def _track_idle(self, got_records: bool) -> None:
         caught_up = (not got_records and bool(self.merges) and all(
-            self._idle(t, p) for p, m in self.merges.items() for t in m.queues))
+            self._idle(t, p) for p, m in self.merges.items() for t in m.queues)
+            and (self._lockstep is None or not any(map(self._lockstep.holding, self.merges))))
         if not caught_up:
             self._idle_since = None
         elif self._idle_since is None:
@@ -221,6 +241,8 @@ class Worker:
         Inside a rebalance callback the commit is sent asynchronously (blocking calls of the
         group consumer are refused there); offsets are advisory anyway, the state holds them.
         """
+        if self._lockstep is not None:  # no step may wait while the state is saved
+            self._lockstep.flush(self.pipelines)
         todo = sorted(self.pipelines if parts is None else parts & set(self.pipelines))
         todo = [p for p in todo if p in self._dirty]
         self._last_checkpoint = time.monotonic()
@@ -245,6 +267,8 @@ class Worker:
 
     def _revoke(self, parts: set[int]) -> None:
         self.checkpoint(parts, in_callback=True)
+        if self._lockstep is not None:  # the new owner reads them again from the checkpoint
+            self._lockstep.flush(self.pipelines, drop=parts)
         for p in parts:
             self.pipelines.pop(p, None)
             if self.merges.pop(p, None) is not None:

@@ -30,6 +30,7 @@ class WorkerConfig:
     session_timeout_ms: int = 10_000
     max_poll_records: int = 5000
     fetch_process: bool = True  # fetch and parse records in a child process (other core)
+    lockstep: bool = True  # partitions step their full buckets as one bank (streams.lockstep)
 
 
 def group_done(offsets: Any, mine: set[Any], positions: Mapping[Any, int],

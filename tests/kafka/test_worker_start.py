@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from streams import pipeline as pipeline_module
 from streams import worker as worker_module
 from streams.parsing import REPORTS
 from streams.worker import Worker, WorkerConfig
@@ -25,20 +26,20 @@ def test_records_flow_before_the_backlog_is_fetched(bootstrap, topics, monkeypat
                                           "ts": T0 + i * 0.5}).encode())
                              for i in range(MESSAGES)))  # error-rates stays empty
     delivered, at_first_process = [0], []
-    poll, process = worker_module.InputSource.poll, worker_module.Pipeline.process_decoded
+    poll, process = worker_module.InputSource.poll, pipeline_module.run_items
 
     def counting_poll(self, timeout_ms):
         batch = poll(self, timeout_ms)
         delivered[0] += sum(len(records) for _, records in batch)
         return batch
 
-    def noting_process(self, items):
+    def noting_process(pipe, items):  # every record path of the pipeline runs this
         if not at_first_process:
             at_first_process.append(delivered[0])
-        return process(self, items)
+        return process(pipe, items)
 
     monkeypatch.setattr(worker_module.InputSource, "poll", counting_poll)
-    monkeypatch.setattr(worker_module.Pipeline, "process_decoded", noting_process)
+    monkeypatch.setattr(pipeline_module, "run_items", noting_process)
     worker = Worker(WorkerConfig(bootstrap, f"start-{fetch_process}", topics, idle_exit=1.0,
                                  max_poll_records=POLL, fetch_process=fetch_process))
     run_worker(worker)
