@@ -53,6 +53,7 @@ class BankGroup:
         self._marks: list[np.ndarray] = []  # a column view set in each member (identity)
         self._spans: list[tuple[int, int]] = []
         self._versions: list[int] = []  # members' seasonal versions after the last group step
+        self._buffer = np.empty(0, np.uint8)  # the shared storage: every column's bytes
         self.taken = self.undone = 0  # group steps taken, and undone for a transition
 
     def step(self, banks: Sequence[DetectorBank], t_end: float, reports: Sequence[np.ndarray]
@@ -70,11 +71,10 @@ class BankGroup:
         if bank is None:
             return None
         self._sync(banks, hours.pop())
-        saved = {name: arr.copy() for name, arr in self._storage(bank)}
+        saved = self._buffer.copy()  # every column at once (one buffer: `_share`)
         hour = bank._seasonal._hour
         if bank.step(t_end, np.concatenate(reports)):  # a transition: undo, step them alone
-            for name, arr in self._storage(bank):
-                np.copyto(arr, saved[name])
+            np.copyto(self._buffer, saved)
             bank._seasonal._hour = hour
             bank._related = RelatedTracker(bank.config.related_seconds)
             self._invalidate(bank)
@@ -108,9 +108,9 @@ class BankGroup:
         for b in banks:
             spans.append((lo, lo + len(b.services)))
             lo += len(b.services)
-        for prefix, model in bank._models().items():
-            parts = [b._models()[prefix].cols for b in banks]
-            _share(model.cols, parts, spans)
+        wholes = [model.cols for model in bank._models().values()]
+        parts = [[b._models()[prefix].cols for b in banks] for prefix in bank._models()]
+        self._buffer = _share(wholes, parts, spans)
         self._bank, self._members, self._spans = bank, list(banks), spans
         self._marks = [_mark(b) for b in banks]
         self._versions = [-1] * len(banks)
@@ -126,11 +126,6 @@ class BankGroup:
         bank._seasonal._hour = hour
 
     @staticmethod
-    def _storage(bank: DetectorBank) -> list[tuple[str, np.ndarray]]:
-        return [(prefix + name, arr) for prefix, model in bank._models().items()
-                for name, arr in model.cols._data.items()]
-
-    @staticmethod
     def _invalidate(bank: DetectorBank) -> None:
         """Caches of a bank whose storage changed under it: seasonal slots, rows and
         expectation (keyed by the version) and the dispersion."""
@@ -143,16 +138,30 @@ def _mark(bank: DetectorBank) -> np.ndarray:
     return bank._seasonal.cols._data["level"]
 
 
-def _share(whole: Columns, parts: list[Columns], spans: list[tuple[int, int]]) -> None:
-    """Give ``whole`` the columns of ``parts`` side by side (capacity: exactly their sum) and
-    make each part's columns views of its span of them."""
+def _share(wholes: list[Columns], parts: list[list[Columns]],
+           spans: list[tuple[int, int]]) -> np.ndarray:
+    """Give each of ``wholes`` the columns of its ``parts`` side by side (capacity: exactly
+    their sum), all in one buffer (returned: a step's undo copies it in one call), and make
+    each part's columns views of its span of them. Models write their columns in place (only
+    `Columns.resize`, which a step never calls, reallocates)."""
     n = spans[-1][1] if spans else 0
-    for name in whole._data:
-        whole._data[name] = np.concatenate([p[name] for p in parts], axis=-1)
-    whole._n = n
-    whole._views = whole._make_views()
-    for part, (lo, hi) in zip(parts, spans, strict=True):
-        for name, arr in whole._data.items():
-            part._data[name] = arr[..., lo:hi]  # capacity hi - lo: growing detaches it
-        part._n = hi - lo
-        part._views = part._make_views()
+    joined = [{name: np.concatenate([p[name] for p in ps], axis=-1) for name in whole._data}
+              for whole, ps in zip(wholes, parts, strict=True)]
+    sizes = [-(-arr.nbytes // 8) * 8 for cols in joined for arr in cols.values()]  # aligned
+    buffer = np.empty(sum(sizes), np.uint8)
+    at = 0
+    for whole, cols in zip(wholes, joined, strict=True):
+        for name, arr in cols.items():
+            view = buffer[at:at + arr.nbytes].view(arr.dtype).reshape(arr.shape)
+            view[...] = arr
+            whole._data[name] = view
+            at += -(-arr.nbytes // 8) * 8
+        whole._n = n
+        whole._views = whole._make_views()
+    for whole, ps in zip(wholes, parts, strict=True):
+        for part, (lo, hi) in zip(ps, spans, strict=True):
+            for name, arr in whole._data.items():
+                part._data[name] = arr[..., lo:hi]  # capacity hi - lo: growing detaches it
+            part._n = hi - lo
+            part._views = part._make_views()
+    return buffer

@@ -42,9 +42,12 @@ class InputMerge:
         self.far = far
         self._rank = {t: (0 if t == REPORTS else 1) for t in topics}
 
-    def add(self, topic: str, records: list[Record]) -> None:
-        """Buffer `records` of `topic`, decoded once, as a batch (`decode_many`)."""
-        events = decode_many(topic, [rec.value for rec in records])
+    def add(self, topic: str, records: list[Record],
+            events: list[Event | BadMessage] | None = None) -> None:
+        """Buffer `records` of `topic`, decoded once, as a batch (`decode_many`), unless
+        their `events` come decoded already (by the fetch process)."""
+        if events is None:
+            events = decode_many(topic, [rec.value for rec in records])
         self.queues[topic].extend(zip(records, events, strict=True))
 
     def push_back(self, items: list[Decoded]) -> None:

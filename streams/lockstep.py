@@ -6,9 +6,12 @@ the same for 25 services as for 100 (numpy call overhead). `Lockstep` runs each 
 records until its pipeline closes a full bucket (`Pipeline.process_until_close`) and keeps it
 there until the other partitions close the same bucket, or cannot for now (they passed it, or
 have no records buffered and none to come); the pipelines stopped at the earliest bucket end
-are then stepped as one bank (`detector.bank_group.BankGroup`). As the fetch process brings
-one partition's records per poll, a partition may wait across polls; `flush` steps whatever
-waits (before a checkpoint, a revocation, the end) and `hold_s` bounds any wait.
+are then stepped as one bank (`detector.bank_group.BankGroup`). The fetch process brings one
+partition's records per poll, so a partition may wait across polls; but only while more
+records can be read at once (`ready`): a worker that would sit idle waiting for the fetch
+process steps the waiting partitions alone instead. `backlog` (records queued meanwhile) and
+`hold_s` bound any wait; `flush` steps whatever waits (before a checkpoint, a revocation, the
+end).
 
 Every pipeline still goes through exactly its own sequence of events and steps: it is paused,
 never reordered, and a group step gives each bank what its own step would have given it (or is
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from detector.bank_group import BankGroup
 from streams.buckets import BucketView
@@ -37,17 +40,21 @@ __all__ = ["BankGroup", "Lockstep"]
 class Lockstep:
     """Records per partition, processed with their buckets' steps taken together."""
 
-    def __init__(self, hold_s: float = 0.5) -> None:
+    def __init__(self, hold_s: float = 0.5, backlog: int = 50_000) -> None:
         self.group = BankGroup()
         self.hold_s = hold_s  # longest wait for a partition whose records are still to come
+        self.backlog = backlog  # most records queued while a wait lasts
+        self._queued = 0  # records queued during the current wait
         self._items: dict[int, Iterator[Decoded]] = {}  # queued records, partly read
         self._pending: dict[int, list[BucketView]] = {}  # stopped at these views (first full)
         self._since: float | None = None  # waiting (for records still to come) since
         self._given_up: set[int] = set()  # waited for in vain: not again until they deliver
         self._stepped: set[int] = set()  # partitions stepped since their last commit
 
-    def add(self, p: int, items: Iterable[Decoded]) -> None:
+    def add(self, p: int, items: Sequence[Decoded]) -> None:
         """Queue decoded records of partition `p` (in its order) for the next `run`."""
+        if self._since is not None:  # (records queued during a wait count to `backlog`)
+            self._queued += len(items)
         queued = self._items.get(p)
         self._items[p] = iter(items) if queued is None else itertools.chain(queued, items)
         self._given_up.discard(p)
@@ -56,9 +63,11 @@ class Lockstep:
         """Records of `p` queued or a step of it waiting: not caught up."""
         return p in self._items or p in self._pending
 
-    def run(self, pipes: Mapping[int, Pipeline], coming: Callable[[int], bool]) -> None:
+    def run(self, pipes: Mapping[int, Pipeline], coming: Callable[[int], bool],
+            ready: Callable[[], bool] = lambda: True) -> None:
         """Process the queued records; `coming(p)`: partition p has records still to come
-        (then a bucket it has not closed yet may be waited for, up to `hold_s`)."""
+        (then a bucket it has not closed yet may be waited for); `ready()`: records can be
+        read now without waiting (else nothing is waited for: the worker would idle)."""
         touched: set[int] = set()
         with gc_paused():
             while True:
@@ -66,7 +75,7 @@ class Lockstep:
                 if not self._pending:
                     break
                 t = min(views[0].t_end for views in self._pending.values())
-                if self._wait(pipes, t, coming):
+                if self._wait(pipes, t, coming, ready):
                     break
                 self._step(pipes, t)
         self._commit(pipes, touched)
@@ -103,21 +112,22 @@ class Lockstep:
                     self._pending[p] = views
         return ran
 
-    def _wait(self, pipes: Mapping[int, Pipeline], t: float,
-              coming: Callable[[int], bool]) -> bool:
+    def _wait(self, pipes: Mapping[int, Pipeline], t: float, coming: Callable[[int], bool],
+              ready: Callable[[], bool]) -> bool:
         """Whether to wait for a partition that may still close bucket `t`: it does not wait
-        already, has no records queued, has records to come and has not passed `t`; for at
-        most `hold_s`, after which it is not waited for until it delivers records."""
+        already, has no records queued, has records to come and has not passed `t`; only
+        while records can be read at once (`ready`) and fewer than `backlog` were queued
+        meanwhile, for at most `hold_s`, after which it is not waited for until it delivers."""
         late = [p for p in pipes if p not in self._pending and p not in self._items
                 and p not in self._given_up and coming(p) and _before(pipes[p], t)]
-        if not late:
+        if not late or not ready():
             return False
         now = time.monotonic()
         if self._since is None:
             self._since = now
-        if now - self._since <= self.hold_s:
+        if now - self._since <= self.hold_s and self._queued < self.backlog:
             return True
-        self._given_up.update(late)  # (a merge holding its records back, say): go on
+        self._given_up.update(late)  # (a partition far behind, a merge holding back): go on
         return False
 
     def _step(self, pipes: Mapping[int, Pipeline], t: float) -> None:
@@ -126,6 +136,7 @@ class Lockstep:
         due = [(p, self._pending.pop(p)) for p in sorted(self._pending)
                if self._pending[p][0].t_end == t]
         self._since = None
+        self._queued = 0
         bands = None
         if len(due) > 1:
             first = [views[0] for _, views in due]

@@ -12,7 +12,8 @@ already in the topics every alert is independent of fetch timing. In live mode (
 Lockstep (`streams.lockstep`, on by default): the partitions' records are processed so that
 their pipelines close each full bucket together and step it as one bank (with exactly the
 results of separate steps), as a step costs about the same for 25 services as for 100; a
-partition waits for the others at a bucket close, across polls, at most `Lockstep.hold_s`.
+partition waits for the others at a bucket close, across polls, only while the fetch process
+has records ready (the worker never idles for it), at most `Lockstep.hold_s`.
 
 Checkpoint order (`checkpoint`): flush the producer (alerts and dead letters acknowledged),
 save each partition's `Pipeline.snapshot()` (positions inside) to `detector-state`, then
@@ -35,6 +36,7 @@ from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints, state_key
 from streams.kafka_fetch import FetchProcess, list_offsets
 from streams.lockstep import Lockstep
+from streams.parsing import REPORTS
 from streams.pipeline import Pipeline
 from streams.store import Store
 from streams.worker_config import WorkerConfig, commit_offsets, group_done, rebalance_listener
@@ -117,7 +119,9 @@ class Worker:
         self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
                                            session_timeout_ms=cfg.session_timeout_ms,
                                            max_poll_records=cfg.max_poll_records)
-        fetch = FetchProcess(cfg.bootstrap, cfg.max_poll_records) if cfg.fetch_process else None
+        fetch = (FetchProcess(cfg.bootstrap, cfg.max_poll_records,
+                              [t for t, name in self._logical.items() if name == REPORTS])
+                 if cfg.fetch_process else None)
         self._source = InputSource(self._consumer, self._logical, fetch)
         kafka_io.subscribe(self._consumer, list(self._logical),
                            rebalance_listener(self._revoke, self._assign))
@@ -134,11 +138,11 @@ class Worker:
     # -- the loop -----------------------------------------------------------------------
     def _poll_once(self) -> None:
         batch = self._source.poll(POLL_MS)
-        for tp, records in batch:
+        for tp, records, events in batch:
             merge = self.merges.get(tp.partition)
             if merge is None:  # revoked meanwhile: the new owner re-reads from its checkpoint
                 continue
-            merge.add(records[0].topic, records)
+            merge.add(records[0].topic, records, events)
             self._next[tp] = records[-1].offset + 1
         lockstep = self._lockstep
         for p, merge in list(self.merges.items()):
@@ -157,7 +161,7 @@ class Worker:
                 self._dirty.add(p)
             self._throttle(p, merge)
         if lockstep is not None:
-            lockstep.run(self.pipelines, self._coming)
+            lockstep.run(self.pipelines, self._coming, self._source.ready)
         self._track_idle(bool(batch))
 
     def _coming(self, p: int) -> bool:

@@ -15,12 +15,30 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from streams.errors import BadMessage
 from streams.kafka_fetch import FetchProcess
+from streams.parsing import decode_many
 from streams.pipeline import Record
+from streams.schema import Event, ReportEvent
 
 GROUP_POLL_MS = 200  # in-process fetch: a group consumer's poll gets at least this long
 JOIN_WAIT_MS = 5000  # longest wait for the group's work (look-up, join, sync) in one `poll`
 GROUP_EVERY_S = 0.1  # fetch process: the group consumer is polled at most this often
+Polled = tuple[Any, list[Record], list[Event | BadMessage] | None]  # tp, records, events
+
+
+def _events(logical: str, values: list[bytes], tuples: list[tuple],
+            todo: list[int]) -> list[Event | BadMessage]:
+    """The fetch process's `report_tuples` as `decode_many` gives them: `ReportEvent`s, and
+    the values it left (`todo`, no event) decoded here, into their dead-letter reasons."""
+    new = tuple.__new__
+    if not todo:
+        return [new(ReportEvent, e) for e in tuples]
+    events: list[Event | BadMessage] = [new(ReportEvent, e) if e else None  # type: ignore[misc]
+                                        for e in tuples]
+    for i, event in zip(todo, decode_many(logical, [values[i] for i in todo]), strict=True):
+        events[i] = event
+    return events
 
 
 class InputSource:
@@ -41,8 +59,14 @@ class InputSource:
         self._pos: dict[Any, int] = {}  # early: next offset per sought partition
         self._trim: dict[Any, int] = {}  # the child's batches keep offsets from here on
 
-    def poll(self, timeout_ms: int) -> list[tuple[Any, list[Record]]]:
-        """(TopicPartition, records) of each partition that delivered records.
+    def ready(self) -> bool:
+        """The fetch process has a message waiting: a `poll` now returns without waiting.
+        False with the group consumer reading (kafka-python does not tell)."""
+        return self.fetch is not None and not self.early and self.fetch.ready()
+
+    def poll(self, timeout_ms: int) -> list[Polled]:
+        """(TopicPartition, records, events) of each partition that delivered records: events
+        are the records' decoded reports where the fetch process decoded them, else None.
 
         The group's work is waited for (`_settle_group`) before the in-process consumer's
         poll (whose records follow the seeks of that poll's rebalance callbacks) and right
@@ -59,7 +83,7 @@ class InputSource:
             polled = self.consumer.poll(timeout_ms=max(timeout_ms, GROUP_POLL_MS))
             out = self._records(polled)
             if self.early:
-                for tp, records in out:
+                for tp, records, _ in out:
                     if tp in self._pos:  # else revoked meanwhile: nothing to hand over
                         self._pos[tp] = records[-1].offset + 1
                     self.early_records += len(records)
@@ -72,24 +96,25 @@ class InputSource:
         out = self._batch_records(self.fetch.poll(0 if busy else timeout_ms / 1000))
         return self._trimmed(out) if self._trim else out
 
-    def _batch_records(self, batches: list) -> list[tuple[Any, list[Record]]]:
-        """The fetch process's batches as (TopicPartition, records)."""
+    def _batch_records(self, batches: list) -> list[Polled]:
+        """The fetch process's batches as (TopicPartition, records, events)."""
         logical = self._logical
         new = tuple.__new__  # one Record per message without a Python-level __init__
         return [(self.tp(t, p), [new(Record, (logical[t], v, None, p, o))
-                                 for v, o in zip(values, offsets, strict=True)])
-                for t, p, _, values, offsets in batches]
+                                 for v, o in zip(values, offsets, strict=True)],
+                 None if decoded is None else _events(logical[t], values, *decoded))
+                for t, p, _, values, offsets, decoded in batches]
 
-    def _records(self, polled: dict[Any, list]) -> list[tuple[Any, list[Record]]]:
+    def _records(self, polled: dict[Any, list]) -> list[Polled]:
         """The group consumer's polled records as `Record`s (`streams.record_batches` pairs,
         or kafka-python's `ConsumerRecord`s if its reader could not be replaced)."""
         logical = self._logical
         if not self._fast:
             return [(tp, [Record(logical[tp.topic], m.value, None, m.partition, m.offset)
-                          for m in msgs]) for tp, msgs in polled.items()]
+                          for m in msgs], None) for tp, msgs in polled.items()]
         new = tuple.__new__  # as for the fetch process's batches
         return [(tp, [new(Record, (logical[tp.topic], v, None, tp.partition, o))
-                      for o, v in msgs]) for tp, msgs in polled.items()]
+                      for o, v in msgs], None) for tp, msgs in polled.items()]
 
     def _switch(self) -> None:
         """The child is up (its first message): seek it to where the group consumer got."""
@@ -114,17 +139,19 @@ class InputSource:
                 self.fetch.pause(tp.topic, tp.partition)
         self._trim, self._pos = dict(self._pos), {}
 
-    def _trimmed(self, out: list[tuple[Any, list[Record]]]) -> list[tuple[Any, list[Record]]]:
+    def _trimmed(self, out: list[Polled]) -> list[Polled]:
         """`out` without the records the group consumer delivered before the hand-over."""
         kept = []
-        for tp, records in out:
+        for tp, records, events in out:
             start = self._trim.get(tp)
             if start is not None:
                 if records[-1].offset >= start:  # later batches are past it
                     del self._trim[tp]
-                records = [r for r in records if r.offset >= start]
+                keep = [i for i, r in enumerate(records) if r.offset >= start]
+                records = [records[i] for i in keep]
+                events = None if events is None else [events[i] for i in keep]
             if records:
-                kept.append((tp, records))
+                kept.append((tp, records, events))
         return kept
 
     def _settle_group(self) -> bool:

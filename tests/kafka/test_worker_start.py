@@ -30,7 +30,7 @@ def test_records_flow_before_the_backlog_is_fetched(bootstrap, topics, monkeypat
 
     def counting_poll(self, timeout_ms):
         batch = poll(self, timeout_ms)
-        delivered[0] += sum(len(records) for _, records in batch)
+        delivered[0] += sum(len(records) for _, records, _ in batch)
         return batch
 
     def noting_process(pipe, items):  # every record path of the pipeline runs this

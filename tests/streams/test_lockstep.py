@@ -103,7 +103,7 @@ def test_lockstep_equals_each_partition_alone():
         for p in order.permutation(sorted(chunks)).tolist():
             recs = chunks[p]
             alone[p].process(recs)
-            step.add(p, zip(recs, decode_records(recs), strict=True))
+            step.add(p, list(zip(recs, decode_records(recs), strict=True)))
             step.run(lock, coming=lambda q: True)  # everyone may bring more
         if k % 10 == 0:
             step.run(lock, coming=lambda q: False)
@@ -131,7 +131,7 @@ def _two_queued(hold_s: float) -> tuple[dict, dict, dict, Lockstep]:
     step = Lockstep(hold_s=hold_s)
     for p in (1, 3):
         recs = parts[p][:3000]
-        step.add(p, zip(recs, decode_records(recs), strict=True))
+        step.add(p, list(zip(recs, decode_records(recs), strict=True)))
     return parts, lock, alone, step
 
 
@@ -163,3 +163,29 @@ def test_a_partition_that_never_delivers_is_waited_for_once():
     assert not step.holding(1) and not step.holding(3)
     assert [lock[p].snapshot() for p in (1, 3)] == [alone[p].snapshot() for p in (1, 3)]
     assert step.group.taken > 10
+
+
+def test_nothing_waits_when_no_record_can_be_read_at_once():
+    """Partitions 0 and 2 have records to come, but none can be read now (`ready` False: the
+    worker would sit idle waiting for the fetch process): partitions 1 and 3 do not wait
+    for them but run through their queues, stepping alone where the others are behind."""
+    parts, lock, alone, step = _two_queued(hold_s=3600.0)
+    for p in (1, 3):
+        alone[p].process(parts[p][:3000])
+    step.run(lock, coming=lambda q: q in (0, 2), ready=lambda: False)
+    assert not step.holding(1) and not step.holding(3)
+    assert [lock[p].snapshot() for p in (1, 3)] == [alone[p].snapshot() for p in (1, 3)]
+    assert step.group.taken > 10  # 1 and 3 still step together
+
+
+def test_a_wait_ends_when_the_backlog_is_full():
+    """Waiting while records can be read queues them; once `backlog` records were queued
+    during a wait, the late partitions are not waited for until they deliver."""
+    parts, lock, alone, step = _two_queued(hold_s=3600.0)
+    step.backlog = 5000
+    step.run(lock, coming=lambda q: q in (0, 2))
+    assert step.holding(1) and step.holding(3)  # they wait
+    recs = parts[1][3000:9600]
+    step.add(1, list(zip(recs, decode_records(recs), strict=True)))
+    step.run(lock, coming=lambda q: q in (0, 2))
+    assert not step.holding(1) and not step.holding(3)
