@@ -51,6 +51,7 @@ POLL_MS = 50
 CHUNK = 1000  # records per child poll and message: the worker starts on the first chunk while
 # the child parses the next (5,000-record chunks left ~0.2 s unshared at each end of a run)
 AHEAD = 8  # chunks the child may parse ahead of the worker (`_Sender`)
+EVEN = 0.5  # a partition ahead by this share of a turn's event time skips turns (`_Turns`)
 # topic, partition, epoch, values, offsets, and for report topics the decoded reports
 # (`report_tuples`: the events as plain tuples, and the indexes the worker decodes itself)
 Decoded = tuple[list[tuple], list[int]]
@@ -61,14 +62,16 @@ class FetchProcess:
     """Parent-side handle of the fetch child: assignment, pause/resume, batches, highwaters."""
 
     def __init__(self, bootstrap: str, max_poll_records: int = 5000,
-                 decode: Iterable[str] = ()) -> None:
-        """`decode`: the Kafka topics of reports, which the child decodes as well."""
+                 decode: Iterable[str] = (), interleave: bool = True) -> None:
+        """`decode`: the Kafka topics of reports, which the child decodes as well;
+        `interleave`: partitions take turns in the child's polls (`_Turns`)."""
         self.max_poll_records = max_poll_records
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "streams.kafka_fetch", bootstrap, str(to_child_r),
-             str(from_child_w), str(max_poll_records), ",".join(decode)],
+             str(from_child_w), str(max_poll_records), ",".join(decode),
+             "1" if interleave else "0"],
             pass_fds=(to_child_r, from_child_w))
         os.close(to_child_r)
         os.close(from_child_w)
@@ -153,7 +156,7 @@ class FetchProcess:
 
 
 # -- the child ------------------------------------------------------------------------------
-def _apply(cons: Any, msg: tuple, epochs: dict[Any, int]) -> bool:
+def _apply(cons: Any, msg: tuple, epochs: dict[Any, int], turns: _Turns | None = None) -> bool:
     """Carry out one command; False on "stop"."""
     from kafka import TopicPartition
 
@@ -173,7 +176,85 @@ def _apply(cons: Any, msg: tuple, epochs: dict[Any, int]) -> bool:
         tps = [TopicPartition(t, p) for t, p in msg[1] if TopicPartition(t, p) in epochs]
         if tps:
             getattr(cons, kind)(*tps)
+            if turns is not None:  # the worker's pauses: not a turn's
+                (turns.held.update if kind == "pause" else turns.held.difference_update)(tps)
+                turns.waiting.difference_update(tps)
     return True
+
+
+class _Turns:
+    """Partitions take turns in the child's polls, a chunk each, so that the worker gets
+    their records interleaved (for `streams.lockstep`) instead of one partition's whole
+    fetch (up to `max_partition_fetch_bytes`, ~65,000 small messages) before the next's.
+
+    kafka-python's poll drains one partition's fetched records before it moves to the next
+    partition's; a partition paused meanwhile keeps its parsed records parked (KAFKA-7548)
+    and continues from them when resumed. So after each poll the partitions it delivered
+    wait (paused) until no other partition has records in hand, then all resume but those
+    ahead in event time of the one furthest behind by more than `EVEN` of a turn's span (a
+    chunk of a partition with more services spans less time: else they drift apart); the
+    batches of such a round go to the worker in one message, so that it has every
+    partition's records of that stretch at hand when its partitions step together. Partitions
+    the worker paused (`held`) are left to the worker. kafka-python (3.0.12) brings parked
+    records back only while no partition's records are in line, and leaves a drained one
+    in line (not None) until the next fetch replaces it: `before_poll` clears that."""
+
+    def __init__(self, cons: Any) -> None:
+        self.cons = cons
+        self.fetcher = getattr(cons, "_fetcher", None)
+        self.held: set[Any] = set()  # paused by the worker
+        self.waiting: set[Any] = set()  # paused here for their turn
+        self.reached: dict[Any, float] = {}  # event time of the last report delivered
+        self.spans: dict[Any, float] = {}  # event time its last turn moved it on
+
+    def before_poll(self) -> bool:
+        """Resume the waiting partitions once no other partition has records in hand; whether
+        a round is over (every partition with records in hand had its turn)."""
+        fetcher = self.fetcher
+        nxt = fetcher._next_partition_records
+        if nxt is not None and not nxt:  # drained: parked records may come in line again
+            fetcher._next_partition_records = None
+        elif nxt is not None and nxt.topic_partition in self.waiting:
+            # parked now, as the poll would park it: else that poll parks it and returns
+            # nothing, then waits for a fetch (paused partitions are not fetched)
+            fetcher._paused_partition_records[nxt.topic_partition] = nxt
+            fetcher._next_partition_records = None
+        if self.waiting and not self._others_in_hand():
+            reached = self.reached
+            known = [reached[tp] for tp in self.waiting if tp in reached]
+            spans = [self.spans[tp] for tp in self.waiting if tp in self.spans]
+            until = min(known, default=0.0) + EVEN * min(spans, default=0.0)
+            turn = [tp for tp in self.waiting if reached.get(tp, until) <= until]
+            self.cons.resume(*turn)
+            self.waiting.difference_update(turn)
+            return True
+        return not self.waiting
+
+    def after_poll(self, delivered: dict[Any, float | None]) -> None:
+        """Partitions that delivered records wait for their next turn; `delivered`: the
+        event time each reached (None where unknown)."""
+        turn = [tp for tp in delivered if tp not in self.held]
+        if turn:
+            self.cons.pause(*turn)
+            self.waiting.update(turn)
+        for tp, ts in delivered.items():
+            if ts is not None:
+                self.spans[tp] = ts - self.reached.get(tp, ts)
+                self.reached[tp] = ts
+
+    def _others_in_hand(self) -> bool:
+        fetcher = self.fetcher
+        nxt, skip = fetcher._next_partition_records, self.waiting | self.held
+        return (any(c.topic_partition not in skip for c in fetcher._completed_fetches)
+                or (bool(nxt) and nxt.topic_partition not in skip)
+                or any(tp not in skip for tp in fetcher._paused_partition_records))
+
+    @staticmethod
+    def supported(cons: Any) -> bool:
+        """This kafka-python parks a paused partition's records (else no turns)."""
+        fetcher = getattr(cons, "_fetcher", None)
+        return all(hasattr(fetcher, name) for name in (
+            "_next_partition_records", "_completed_fetches", "_paused_partition_records"))
 
 
 class _Sender:
@@ -238,27 +319,49 @@ def report_tuples(values: list[bytes]) -> Decoded:
 
 
 def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
-           fast: bool = False, decode: frozenset[str] = frozenset()) -> None:
+           fast: bool = False, decode: frozenset[str] = frozenset(),
+           interleave: bool = True) -> None:
     sender = _Sender(out)
+    turns = _Turns(cons) if interleave and _Turns.supported(cons) else None
     sender.send(([], {}))  # up: the worker's group consumer has read until now
     epochs: dict[Any, int] = {}
     ends: dict[Any, tuple[int, int]] = {}  # tp -> (epoch, end offset looked up in it)
+    batches: list[Batch] = []  # with turns: a round's batches, sent together
     while True:
         while commands.poll(0 if epochs else POLL_MS / 1000):
-            if not _apply(cons, commands.recv(), epochs):
+            if not _apply(cons, commands.recv(), epochs, turns):
                 return
+            if turns is not None:  # (assign: partitions gone)
+                turns.waiting &= set(epochs)
+                turns.held &= set(epochs)
         if not epochs:
             continue
         # the collector scanned the records in hand mid-poll (~3 us per record): between polls
         with gc_paused():
+            if turns is not None and turns.before_poll() and batches:
+                sender.send((batches, _highwaters(cons, epochs, ends)))  # a round is over
+                batches = []
             polled = cons.poll(timeout_ms=POLL_MS, max_records=chunk)
-            batches = []
+            reached: dict[Any, float | None] = {}
             for tp, msgs in polled.items():
                 if tp in epochs:
                     values, offsets = _values_offsets(msgs, fast)
-                    batches.append((tp.topic, tp.partition, epochs[tp], values, offsets,
-                                    report_tuples(values) if tp.topic in decode else None))
-        sender.send((batches, _highwaters(cons, epochs, ends)))
+                    decoded = report_tuples(values) if tp.topic in decode else None
+                    batches.append((tp.topic, tp.partition, epochs[tp], values, offsets, decoded))
+                    reached[tp] = _last_ts(decoded)
+            if turns is not None:
+                turns.after_poll(reached)
+        if turns is None or not polled:  # (idle: what there is, and the high-water marks)
+            sender.send((batches, _highwaters(cons, epochs, ends)))
+            batches = []
+
+
+def _last_ts(decoded: Decoded | None) -> float | None:
+    """Event time of the last decoded report (None: none)."""
+    for event in reversed(decoded[0] if decoded is not None else ()):
+        if event:
+            return event[1]
+    return None
 
 
 def _highwaters(cons: Any, epochs: dict[Any, int], ends: dict[Any, tuple[int, int]]) -> dict:
@@ -305,10 +408,12 @@ def _end_offsets(cons: Any, tps: list[Any]) -> dict[Any, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m streams.kafka_fetch BOOTSTRAP COMMAND_FD BATCH_FD MAX_POLL_RECORDS
-    [REPORT_TOPICS]` (started by the worker; REPORT_TOPICS comma-separated)."""
+    [REPORT_TOPICS [INTERLEAVE]]` (started by the worker; REPORT_TOPICS comma-separated,
+    INTERLEAVE 1 or 0)."""
     args = argv or sys.argv[1:]
     bootstrap, cmd_fd, out_fd, max_records = args[:4]
     decode = frozenset(t for t in (args[4] if len(args) > 4 else "").split(",") if t)
+    interleave = len(args) <= 5 or args[5] == "1"
     commands = Connection(int(cmd_fd), writable=False)
     out = Connection(int(out_fd), readable=False)
     from streams import record_batches
@@ -317,7 +422,7 @@ def main(argv: list[str] | None = None) -> None:
     fast = record_batches.install(cons)  # records read ~5x faster, as (offset, value)
     try:
         kafka_io.load_metadata(cons, all_topics=True)  # while the worker joins its group
-        _serve(cons, commands, out, min(CHUNK, int(max_records)), fast, decode)
+        _serve(cons, commands, out, min(CHUNK, int(max_records)), fast, decode, interleave)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass  # the worker went away
     finally:

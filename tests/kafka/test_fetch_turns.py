@@ -1,0 +1,69 @@
+"""The fetch process's partitions take turns (`streams.kafka_fetch._Turns`): on a real
+broker, a consumer polled as the child polls it delivers every record once, in offset
+order per partition, with the partitions interleaved and kept close in event time, where
+kafka-python alone delivers one partition's whole fetch before the next's."""
+
+from __future__ import annotations
+
+import time
+
+from kafka import TopicPartition
+
+from benchmarks.e2e_kafka import aggregated_events
+from streams import kafka_io, record_batches
+from streams.kafka_fetch import _last_ts, _Turns, report_tuples
+from tests.kafka.conftest import PARTITIONS
+
+MESSAGES = 60_000
+CHUNK = 1000
+
+
+def _polls(bootstrap: str, topic: str, turns: bool) -> list[tuple[int, list[int], float]]:
+    """(partition, offsets, last event time) of each poll until every message came."""
+    cons = kafka_io.consumer(bootstrap, None)
+    record_batches.install(cons)
+    tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+    cons.assign(tps)
+    for tp in tps:
+        cons.seek(tp, 0)
+    taking = _Turns(cons) if turns else None
+    out: list[tuple[int, list[int], float]] = []
+    deadline = time.monotonic() + 60
+    try:
+        while sum(len(o) for _, o, _ in out) < MESSAGES and time.monotonic() < deadline:
+            if taking is not None:
+                taking.before_poll()
+            polled = cons.poll(timeout_ms=50, max_records=CHUNK)
+            reached = {}
+            for tp, msgs in polled.items():
+                reached[tp] = _last_ts(report_tuples([v for _, v in msgs]))
+                out.append((tp.partition, [o for o, _ in msgs], reached[tp]))
+            if taking is not None:
+                taking.after_poll(reached)
+    finally:
+        cons.close()
+    return out
+
+
+def _spread(polls: list[tuple[int, list[int], float]]) -> float:
+    """Largest event-time gap between the partitions that delivered, after each poll."""
+    reached: dict[int, float] = {}
+    worst = 0.0
+    for p, _, ts in polls:
+        reached[p] = ts
+        if len(reached) == PARTITIONS:
+            worst = max(worst, max(reached.values()) - min(reached.values()))
+    return worst
+
+
+def test_partitions_take_turns_and_stay_close_in_event_time(bootstrap, topics):
+    evs = aggregated_events(100, MESSAGES, 0)
+    kafka_io.publish((("reports", e["service"], kafka_io.json_bytes(e)) for e in evs),
+                     bootstrap, topics)
+    plain = _polls(bootstrap, topics.reports, turns=False)
+    taking = _polls(bootstrap, topics.reports, turns=True)
+    for polls in (plain, taking):
+        offsets = {p: [o for q, os, _ in polls if q == p for o in os] for p in range(PARTITIONS)}
+        assert sum(map(len, offsets.values())) == MESSAGES
+        assert all(os == list(range(len(os))) for os in offsets.values())  # once, in order
+    assert _spread(taking) < _spread(plain) / 4, (_spread(taking), _spread(plain))
