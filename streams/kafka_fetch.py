@@ -27,9 +27,10 @@ it. Also seen in loaded runs: kafka-python's offset look-ups fail with a KeyErro
 partition's leader is unknown to the client (`list_offsets` asks again).
 
 Parent -> child: ("assign", {(topic, partition): (epoch, position)}), ("pause", [tp]),
-("resume", [tp]), ("stop",). Child -> parent: [(topic, partition, epoch, values, offsets,
-decoded)] plus {(topic, partition): highwater}, once empty when the child is up (connected, metadata
-loaded), then after every poll that returned records, and at least every `POLL_MS` while idle.
+("resume", [tp]), ("turns", bool), ("stop",). Child -> parent: [(topic, partition, epoch,
+values, offsets, decoded)] plus {(topic, partition): highwater}, once empty when the child
+is up (connected, metadata loaded), then after every poll that returned records, and at
+least every `POLL_MS` while idle.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class FetchProcess:
         self._epochs: dict[tuple[str, int], tuple[int, int]] = {}  # tp -> (epoch, position)
         self._epoch = 0
         self._paused: set[tuple[str, int]] = set()
+        self._turns = False
         self.highwater: dict[tuple[str, int], int] = {}
 
     def _send(self, msg: tuple) -> None:
@@ -102,6 +104,12 @@ class FetchProcess:
         self._paused.discard((topic, partition))
         if self._epochs.pop((topic, partition), None) is not None:
             self._send(("assign", dict(self._epochs)))
+
+    def set_turns(self, on: bool) -> None:
+        """Have the child's partitions take turns (`_Turns`) or not (the start)."""
+        if on != self._turns:
+            self._turns = on
+            self._send(("turns", on))
 
     def pause(self, topic: str, partition: int) -> None:
         self._paused.add((topic, partition))
@@ -163,6 +171,10 @@ def _apply(cons: Any, msg: tuple, epochs: dict[Any, int], turns: _Turns | None =
     kind = msg[0]
     if kind == "stop":
         return False
+    if kind == "turns":
+        if turns is not None:
+            turns.set_active(msg[1])
+        return True
     if kind == "assign":
         wanted = {TopicPartition(t, p): ep for (t, p), ep in msg[1].items()}
         cons.assign(sorted(wanted, key=lambda tp: (tp.topic, tp.partition)))
@@ -201,11 +213,18 @@ class _Turns:
 
     def __init__(self, cons: Any) -> None:
         self.cons = cons
+        self.active = False  # the worker turns them on (`FetchProcess.set_turns`)
         self.fetcher = getattr(cons, "_fetcher", None)
         self.held: set[Any] = set()  # paused by the worker
         self.waiting: set[Any] = set()  # paused here for their turn
         self.reached: dict[Any, float] = {}  # event time of the last report delivered
         self.spans: dict[Any, float] = {}  # event time its last turn moved it on
+
+    def set_active(self, on: bool) -> None:
+        self.active = on
+        if not on and self.waiting:
+            self.cons.resume(*self.waiting)
+            self.waiting.clear()
 
     def before_poll(self) -> bool:
         """Resume the waiting partitions once no other partition has records in hand; whether
@@ -323,6 +342,7 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
            interleave: bool = True) -> None:
     sender = _Sender(out)
     turns = _Turns(cons) if interleave and _Turns.supported(cons) else None
+    taking = False  # turns active at this poll
     sender.send(([], {}))  # up: the worker's group consumer has read until now
     epochs: dict[Any, int] = {}
     ends: dict[Any, tuple[int, int]] = {}  # tp -> (epoch, end offset looked up in it)
@@ -338,7 +358,8 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
             continue
         # the collector scanned the records in hand mid-poll (~3 us per record): between polls
         with gc_paused():
-            if turns is not None and turns.before_poll() and batches:
+            taking = turns is not None and turns.active
+            if taking and turns.before_poll() and batches:
                 sender.send((batches, _highwaters(cons, epochs, ends)))  # a round is over
                 batches = []
             polled = cons.poll(timeout_ms=POLL_MS, max_records=chunk)
@@ -349,9 +370,9 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
                     decoded = report_tuples(values) if tp.topic in decode else None
                     batches.append((tp.topic, tp.partition, epochs[tp], values, offsets, decoded))
                     reached[tp] = _last_ts(decoded)
-            if turns is not None:
+            if taking:
                 turns.after_poll(reached)
-        if turns is None or not polled:  # (idle: what there is, and the high-water marks)
+        if not taking or not polled:  # (idle: what there is, and the high-water marks)
             sender.send((batches, _highwaters(cons, epochs, ends)))
             batches = []
 
