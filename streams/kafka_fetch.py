@@ -10,9 +10,9 @@ membership, rebalance callbacks and offset commits (once the child is up its par
 paused; until then it reads, `streams.worker_source`) and a child process (`python -m
 streams.kafka_fetch`, a groupless consumer with the same fetch settings) fetches exactly the
 input partitions the worker tells it, from the positions the worker tells it, and ships their
-values and offsets back in batches. It also decodes the reports (`report_tuples`, the same
-`decode_many` the worker would run, ~2.5 us per message): work moved from the worker's core,
-the bound, to the other, which fetching leaves mostly idle. The worker still owns every
+values and offsets back in batches. Where the worker's thread is the bound it assists
+(`FetchProcess.assist`): it decodes the reports too (`report_tuples`, the same `decode_many`
+the worker would run) and its partitions take turns (`_Turns`). The worker still owns every
 position: each assignment carries an epoch and batches of an older epoch are dropped, so a
 revoked and re-assigned partition never mixes data from before its seek. The child exits
 when the worker goes away (its pipe closes), also after a SIGKILL of the worker.
@@ -27,7 +27,7 @@ it. Also seen in loaded runs: kafka-python's offset look-ups fail with a KeyErro
 partition's leader is unknown to the client (`list_offsets` asks again).
 
 Parent -> child: ("assign", {(topic, partition): (epoch, position)}), ("pause", [tp]),
-("resume", [tp]), ("turns", bool), ("stop",). Child -> parent: [(topic, partition, epoch,
+("resume", [tp]), ("assist", bool), ("stop",). Child -> parent: [(topic, partition, epoch,
 values, offsets, decoded)] plus {(topic, partition): highwater}, once empty when the child
 is up (connected, metadata loaded), then after every poll that returned records, and at
 least every `POLL_MS` while idle.
@@ -82,7 +82,7 @@ class FetchProcess:
         self._epochs: dict[tuple[str, int], tuple[int, int]] = {}  # tp -> (epoch, position)
         self._epoch = 0
         self._paused: set[tuple[str, int]] = set()
-        self._turns = False
+        self._assist = False
         self.highwater: dict[tuple[str, int], int] = {}
 
     def _send(self, msg: tuple) -> None:
@@ -105,11 +105,15 @@ class FetchProcess:
         if self._epochs.pop((topic, partition), None) is not None:
             self._send(("assign", dict(self._epochs)))
 
-    def set_turns(self, on: bool) -> None:
-        """Have the child's partitions take turns (`_Turns`) or not (the start)."""
-        if on != self._turns:
-            self._turns = on
-            self._send(("turns", on))
+    def assist(self, on: bool) -> None:
+        """Have the child take on part of the worker's work, or not (the start): decode the
+        reports (`report_tuples`) and let the partitions take turns (`_Turns`). That costs
+        the child more than it saves the worker (~6-7 us against ~2-3 per single report,
+        which has eight fields to decode and pickle), so it pays only where the worker's
+        thread is the bound: where buckets close often (`Worker._pace_assist`)."""
+        if on != self._assist:
+            self._assist = on
+            self._send(("assist", on))
 
     def pause(self, topic: str, partition: int) -> None:
         self._paused.add((topic, partition))
@@ -171,7 +175,7 @@ def _apply(cons: Any, msg: tuple, epochs: dict[Any, int], turns: _Turns | None =
     kind = msg[0]
     if kind == "stop":
         return False
-    if kind == "turns":
+    if kind == "assist":
         if turns is not None:
             turns.set_active(msg[1])
         return True
@@ -213,7 +217,7 @@ class _Turns:
 
     def __init__(self, cons: Any) -> None:
         self.cons = cons
-        self.active = False  # the worker turns them on (`FetchProcess.set_turns`)
+        self.active = False  # the worker turns them on (`FetchProcess.assist`)
         self.fetcher = getattr(cons, "_fetcher", None)
         self.held: set[Any] = set()  # paused by the worker
         self.waiting: set[Any] = set()  # paused here for their turn
@@ -343,13 +347,17 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
     sender = _Sender(out)
     turns = _Turns(cons) if interleave and _Turns.supported(cons) else None
     taking = False  # turns active at this poll
+    assisting = False  # decoding reports (the worker's "assist")
     sender.send(([], {}))  # up: the worker's group consumer has read until now
     epochs: dict[Any, int] = {}
     ends: dict[Any, tuple[int, int]] = {}  # tp -> (epoch, end offset looked up in it)
     batches: list[Batch] = []  # with turns: a round's batches, sent together
     while True:
         while commands.poll(0 if epochs else POLL_MS / 1000):
-            if not _apply(cons, commands.recv(), epochs, turns):
+            msg = commands.recv()
+            if msg[0] == "assist":
+                assisting = msg[1]
+            if not _apply(cons, msg, epochs, turns):
                 return
             if turns is not None:  # (assign: partitions gone)
                 turns.waiting &= set(epochs)
@@ -367,7 +375,8 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
             for tp, msgs in polled.items():
                 if tp in epochs:
                     values, offsets = _values_offsets(msgs, fast)
-                    decoded = report_tuples(values) if tp.topic in decode else None
+                    decoded = (report_tuples(values) if assisting and tp.topic in decode
+                               else None)
                     batches.append((tp.topic, tp.partition, epochs[tp], values, offsets, decoded))
                     reached[tp] = _last_ts(decoded)
             if taking:

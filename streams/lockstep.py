@@ -6,10 +6,12 @@ the same for 25 services as for 100 (numpy call overhead). `Lockstep` runs each 
 records until its pipeline closes a full bucket (`Pipeline.process_until_close`) and keeps it
 there until the other partitions close the same bucket, or cannot for now (they passed it, or
 have no records buffered and none to come); the pipelines stopped at the earliest bucket end
-are then stepped as one bank (`detector.bank_group.BankGroup`). The fetch process brings one
-partition's records per poll, so a partition may wait across polls; but only while more
-records can be read at once (`ready`): a worker that would sit idle waiting for the fetch
-process steps the waiting partitions alone instead. `backlog` (records queued meanwhile) and
+are then stepped as one bank (`detector.bank_group.BankGroup`). Records of the partitions
+arrive in separate polls (in turns of ~1,000 where the worker asks the fetch process for
+them, `kafka_fetch._Turns`; else a partition's whole fetch before the next's), so a
+partition may wait across polls; but only while more records can be read at once (`ready`):
+a worker that would sit idle waiting for the fetch process steps the waiting partitions
+alone instead. `backlog` (records queued meanwhile) and
 `hold_s` bound any wait; `flush` steps whatever waits (before a checkpoint, a revocation, the
 end).
 

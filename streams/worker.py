@@ -13,7 +13,10 @@ Lockstep (`streams.lockstep`, on by default): the partitions' records are proces
 their pipelines close each full bucket together and step it as one bank (with exactly the
 results of separate steps), as a step costs about the same for 25 services as for 100; a
 partition waits for the others at a bucket close, across polls, only while the fetch process
-has records ready (the worker never idles for it), at most `Lockstep.hold_s`.
+has records ready (the worker never idles for it), at most `Lockstep.hold_s`. Where buckets
+close often (`_pace_assist`), the fetch process assists: it decodes the reports and its
+partitions take turns, so that their records arrive interleaved and even in event time
+(`kafka_fetch._Turns`).
 
 Checkpoint order (`checkpoint`): flush the producer (alerts and dead letters acknowledged),
 save each partition's `Pipeline.snapshot()` (positions inside) to `detector-state`, then
@@ -44,8 +47,8 @@ from streams.worker_source import InputSource
 
 log = logging.getLogger("outage_radar.worker")
 POLL_MS = 50  # longest wait of an idle poll: how soon `stop()` and live watermarks are seen
-TURNS_EVERY = 20_000  # records between two looks at whether the fetch process takes turns
-TURNS_STEPS = 0.01  # full steps per record from which it does (one per 100 records)
+ASSIST_EVERY = 20_000  # records between two looks at whether the fetch process assists
+ASSIST_STEPS = 0.01  # full steps per record from which it does (one per 100 records)
 
 __all__ = ["InputMerge", "Worker", "WorkerConfig", "event_time"]  # the merge lives in input_merge
 
@@ -78,7 +81,7 @@ class Worker:
         self._logical = config.topics.inputs  # kafka topic -> logical name
         self._real = {v: k for k, v in self._logical.items()}
         self._lockstep = Lockstep() if config.lockstep else None  # steps taken together
-        self._turns_mark = (0, 0)  # records processed and full steps at the last look
+        self._assist_mark = (0, 0)  # records processed and full steps at the last look
 
     # -- lifecycle ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -165,23 +168,23 @@ class Worker:
             self._throttle(p, merge)
         if lockstep is not None:
             lockstep.run(self.pipelines, self._coming, self._source.ready)
-            self._pace_turns()
+            self._pace_assist()
         self._track_idle(bool(batch))
 
-    def _pace_turns(self) -> None:
-        """Every `TURNS_EVERY` records, have the fetch process's partitions take turns
-        (`kafka_fetch._Turns`) if buckets close often enough for lockstep to gain from it (at
-        least `TURNS_STEPS` full steps per record), else not: turns cost the fetch process
-        ~1-2 us per message, which single reports (a close every few hundred records of a
-        partition) do not win back."""
+    def _pace_assist(self) -> None:
+        """Every `ASSIST_EVERY` records, have the fetch process assist (decode reports, its
+        partitions take turns: `FetchProcess.assist`) if buckets close often enough that
+        detection is the worker's bound (at least `ASSIST_STEPS` full steps per record), else
+        not: assisting costs the fetch process more than it saves the worker, which single
+        reports (a close every few hundred records of a partition) do not win back."""
         pipes = self.pipelines.values()
         done = sum(p.counters.processed for p in pipes)
-        mark, steps0 = self._turns_mark
-        if done - mark >= TURNS_EVERY or done < mark:
+        mark, steps0 = self._assist_mark
+        if done - mark >= ASSIST_EVERY or done < mark:
             steps = sum(p.counters.buckets for p in pipes)
             if done > mark:
-                self._source.set_turns((steps - steps0) >= TURNS_STEPS * (done - mark))
-            self._turns_mark = (done, steps)
+                self._source.assist((steps - steps0) >= ASSIST_STEPS * (done - mark))
+            self._assist_mark = (done, steps)
 
     def _coming(self, p: int) -> bool:
         """Partition p has records still to come (lockstep may wait for them)."""

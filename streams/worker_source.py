@@ -235,10 +235,10 @@ class InputSource:
         else:
             self.fetch.resume(tp.topic, tp.partition)  # type: ignore[union-attr]
 
-    def set_turns(self, on: bool) -> None:
-        """The fetch process's partitions take turns (`kafka_fetch._Turns`) or not."""
+    def assist(self, on: bool) -> None:
+        """The fetch process assists (`FetchProcess.assist`) or not."""
         if self.fetch is not None:
-            self.fetch.set_turns(on)
+            self.fetch.assist(on)
 
     def close(self) -> None:
         if self.fetch is not None:

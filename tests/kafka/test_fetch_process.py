@@ -2,7 +2,8 @@
 (`fetch_process=False`, kept reachable and tested here): on one mixed stream with bad messages
 and both inputs, the same alerts, dead letters (reasons, topics, partitions, offsets),
 counters and final states, whatever the poll size, and however many records the group
-consumer delivered before the fetch process was up (`InputSource` hands over then)."""
+consumer delivered before the fetch process was up (`InputSource` hands over then), with the
+fetch process assisting (decoding reports, partitions taking turns) from the 100th record."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import time
 from collections import Counter
 
+from streams import worker as worker_module
 from streams.kafka_fetch import FetchProcess
 from streams.kafka_io import read_topic
 from streams.worker import Worker, WorkerConfig
@@ -67,9 +69,19 @@ def test_fetch_process_equals_the_in_process_consumer(bootstrap, topics, monkeyp
                 del self.consumer.poll
         return poll(self, timeout_ms)
 
+    # the fetch process assists (decodes reports, partitions take turns) after 100 records
+    monkeypatch.setattr(worker_module, "ASSIST_EVERY", 100)
+    monkeypatch.setattr(worker_module, "ASSIST_STEPS", 0.0)
     monkeypatch.setattr(InputSource, "__init__", tracked_init)
     monkeypatch.setattr(InputSource, "poll", held_poll)
     monkeypatch.setattr(FetchProcess, "ready", late_ready)
+    assists, assist = [], FetchProcess.assist
+
+    def noted_assist(self, on):
+        assists.append(on)
+        assist(self, on)
+
+    monkeypatch.setattr(FetchProcess, "assist", noted_assist)
     runs = {}
     for fetch_process, polls in RUNS:
         names = topics.with_alerts(f"{topics.alerts}.{fetch_process}.{polls}")
@@ -92,6 +104,7 @@ def test_fetch_process_equals_the_in_process_consumer(bootstrap, topics, monkeyp
         assert sorted(states) == sorted(ref_states), key
         assert all(same_state(states[p], ref_states[p]) for p in states), key
 
+    assert assists.count(True) >= len(RUNS) - 1  # each run with a fetch process was assisted
     # the runs share the dead-letter topic: each bad message is there once per run
     dead = [json.loads(m.value) for m in read_topic(bootstrap, topics.dead_letter)]
     seen = Counter((d["reason"], d["topic"], d["partition"], d["offset"]) for d in dead)
