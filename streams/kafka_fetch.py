@@ -11,10 +11,10 @@ paused; until then it reads, `streams.worker_source`) and a child process (`pyth
 streams.kafka_fetch`, a groupless consumer with the same fetch settings) fetches exactly the
 input partitions the worker tells it, from the positions the worker tells it, and ships their
 values and offsets back in batches. Where the worker's thread is the bound it assists
-(`FetchProcess.assist`): it decodes the reports too (`report_tuples`, the same `decode_many`
-the worker would run) and its partitions take turns (`_Turns`). The worker still owns every
-position: each assignment carries an epoch and batches of an older epoch are dropped, so a
-revoked and re-assigned partition never mixes data from before its seek. The child exits
+(`FetchProcess.assist`, `streams.fetch_assist`): it decodes the reports too, and its
+partitions take turns. The worker still owns every position: each assignment carries an
+epoch and batches of an older epoch are dropped, so a revoked and re-assigned partition never
+mixes data from before its seek. The child exits
 when the worker goes away (its pipe closes), also after a SIGKILL of the worker.
 
 It was opt-in for a while: loaded test runs had workers wait for their group assignment.
@@ -43,20 +43,20 @@ import threading
 import time
 from collections.abc import Iterable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams import kafka_io
 from streams.gc_pause import gc_paused
+
+if TYPE_CHECKING:  # the child imports it when it starts serving (a light start-up)
+    from streams.fetch_assist import Decoded, Turns
 
 POLL_MS = 50
 CHUNK = 1000  # records per child poll and message: the worker starts on the first chunk while
 # the child parses the next (5,000-record chunks left ~0.2 s unshared at each end of a run)
 AHEAD = 8  # chunks the child may parse ahead of the worker (`_Sender`)
-EVEN = 0.5  # a partition ahead by this share of a turn's event time skips turns (`_Turns`)
-# topic, partition, epoch, values, offsets, and for report topics the decoded reports
-# (`report_tuples`: the events as plain tuples, and the indexes the worker decodes itself)
-Decoded = tuple[list[tuple], list[int]]
-Batch = tuple[str, int, int, list[bytes], list[int], Decoded | None]
+# topic, partition, epoch, values, offsets, and the decoded reports while assisting
+Batch = tuple[str, int, int, list[bytes], list[int], "Decoded | None"]
 
 
 class FetchProcess:
@@ -65,7 +65,7 @@ class FetchProcess:
     def __init__(self, bootstrap: str, max_poll_records: int = 5000,
                  decode: Iterable[str] = (), interleave: bool = True) -> None:
         """`decode`: the Kafka topics of reports, which the child decodes as well;
-        `interleave`: partitions take turns in the child's polls (`_Turns`)."""
+        `interleave`: partitions take turns in the child's polls (`fetch_assist.Turns`)."""
         self.max_poll_records = max_poll_records
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
@@ -107,7 +107,7 @@ class FetchProcess:
 
     def assist(self, on: bool) -> None:
         """Have the child take on part of the worker's work, or not (the start): decode the
-        reports (`report_tuples`) and let the partitions take turns (`_Turns`). That costs
+        reports and let the partitions take turns (`streams.fetch_assist`). That costs
         the child more than it saves the worker (~6-7 us against ~2-3 per single report,
         which has eight fields to decode and pickle), so it pays only where the worker's
         thread is the bound: where buckets close often (`Worker._pace_assist`)."""
@@ -168,17 +168,13 @@ class FetchProcess:
 
 
 # -- the child ------------------------------------------------------------------------------
-def _apply(cons: Any, msg: tuple, epochs: dict[Any, int], turns: _Turns | None = None) -> bool:
+def _apply(cons: Any, msg: tuple, epochs: dict[Any, int], turns: Turns | None = None) -> bool:
     """Carry out one command; False on "stop"."""
     from kafka import TopicPartition
 
     kind = msg[0]
     if kind == "stop":
         return False
-    if kind == "assist":
-        if turns is not None:
-            turns.set_active(msg[1])
-        return True
     if kind == "assign":
         wanted = {TopicPartition(t, p): ep for (t, p), ep in msg[1].items()}
         cons.assign(sorted(wanted, key=lambda tp: (tp.topic, tp.partition)))
@@ -192,92 +188,9 @@ def _apply(cons: Any, msg: tuple, epochs: dict[Any, int], turns: _Turns | None =
         tps = [TopicPartition(t, p) for t, p in msg[1] if TopicPartition(t, p) in epochs]
         if tps:
             getattr(cons, kind)(*tps)
-            if turns is not None:  # the worker's pauses: not a turn's
-                (turns.held.update if kind == "pause" else turns.held.difference_update)(tps)
-                turns.waiting.difference_update(tps)
+            if turns is not None:
+                turns.paused_by_worker(tps, kind == "pause")
     return True
-
-
-class _Turns:
-    """Partitions take turns in the child's polls, a chunk each, so that the worker gets
-    their records interleaved (for `streams.lockstep`) instead of one partition's whole
-    fetch (up to `max_partition_fetch_bytes`, ~65,000 small messages) before the next's.
-
-    kafka-python's poll drains one partition's fetched records before it moves to the next
-    partition's; a partition paused meanwhile keeps its parsed records parked (KAFKA-7548)
-    and continues from them when resumed. So after each poll the partitions it delivered
-    wait (paused) until no other partition has records in hand, then all resume but those
-    ahead in event time of the one furthest behind by more than `EVEN` of a turn's span (a
-    chunk of a partition with more services spans less time: else they drift apart); the
-    batches of such a round go to the worker in one message, so that it has every
-    partition's records of that stretch at hand when its partitions step together. Partitions
-    the worker paused (`held`) are left to the worker. kafka-python (3.0.12) brings parked
-    records back only while no partition's records are in line, and leaves a drained one
-    in line (not None) until the next fetch replaces it: `before_poll` clears that."""
-
-    def __init__(self, cons: Any) -> None:
-        self.cons = cons
-        self.active = False  # the worker turns them on (`FetchProcess.assist`)
-        self.fetcher = getattr(cons, "_fetcher", None)
-        self.held: set[Any] = set()  # paused by the worker
-        self.waiting: set[Any] = set()  # paused here for their turn
-        self.reached: dict[Any, float] = {}  # event time of the last report delivered
-        self.spans: dict[Any, float] = {}  # event time its last turn moved it on
-
-    def set_active(self, on: bool) -> None:
-        self.active = on
-        if not on and self.waiting:
-            self.cons.resume(*self.waiting)
-            self.waiting.clear()
-
-    def before_poll(self) -> bool:
-        """Resume the waiting partitions once no other partition has records in hand; whether
-        a round is over (every partition with records in hand had its turn)."""
-        fetcher = self.fetcher
-        nxt = fetcher._next_partition_records
-        if nxt is not None and not nxt:  # drained: parked records may come in line again
-            fetcher._next_partition_records = None
-        elif nxt is not None and nxt.topic_partition in self.waiting:
-            # parked now, as the poll would park it: else that poll parks it and returns
-            # nothing, then waits for a fetch (paused partitions are not fetched)
-            fetcher._paused_partition_records[nxt.topic_partition] = nxt
-            fetcher._next_partition_records = None
-        if self.waiting and not self._others_in_hand():
-            reached = self.reached
-            known = [reached[tp] for tp in self.waiting if tp in reached]
-            spans = [self.spans[tp] for tp in self.waiting if tp in self.spans]
-            until = min(known, default=0.0) + EVEN * min(spans, default=0.0)
-            turn = [tp for tp in self.waiting if reached.get(tp, until) <= until]
-            self.cons.resume(*turn)
-            self.waiting.difference_update(turn)
-            return True
-        return not self.waiting
-
-    def after_poll(self, delivered: dict[Any, float | None]) -> None:
-        """Partitions that delivered records wait for their next turn; `delivered`: the
-        event time each reached (None where unknown)."""
-        turn = [tp for tp in delivered if tp not in self.held]
-        if turn:
-            self.cons.pause(*turn)
-            self.waiting.update(turn)
-        for tp, ts in delivered.items():
-            if ts is not None:
-                self.spans[tp] = ts - self.reached.get(tp, ts)
-                self.reached[tp] = ts
-
-    def _others_in_hand(self) -> bool:
-        fetcher = self.fetcher
-        nxt, skip = fetcher._next_partition_records, self.waiting | self.held
-        return (any(c.topic_partition not in skip for c in fetcher._completed_fetches)
-                or (bool(nxt) and nxt.topic_partition not in skip)
-                or any(tp not in skip for tp in fetcher._paused_partition_records))
-
-    @staticmethod
-    def supported(cons: Any) -> bool:
-        """This kafka-python parks a paused partition's records (else no turns)."""
-        fetcher = getattr(cons, "_fetcher", None)
-        return all(hasattr(fetcher, name) for name in (
-            "_next_partition_records", "_completed_fetches", "_paused_partition_records"))
 
 
 class _Sender:
@@ -317,35 +230,13 @@ def _values_offsets(msgs: list, fast: bool) -> tuple[list[bytes], list[int]]:
     return [m.value for m in msgs], [m.offset for m in msgs]
 
 
-def report_tuples(values: list[bytes]) -> Decoded:
-    """`decode_many` of reports for the worker: each `ReportEvent` as a plain tuple of its
-    fields (pickled and unpickled in C, ~3x cheaper than the named tuple, and turned back
-    into one by `tuple.__new__`), and the indexes of the values that are no event (their
-    tuple is empty: the worker decodes them itself, with the same outcome). Equal strings
-    (services, categories, regions, sources) are sent as one object: pickled once."""
-    from streams.parsing import REPORTS, decode_many
-    from streams.schema import ReportEvent
-
-    memo: dict[str, str] = {}
-    keep = memo.setdefault
-    out: list[tuple] = []
-    todo: list[int] = []
-    for i, ev in enumerate(decode_many(REPORTS, values)):
-        if ev.__class__ is ReportEvent:
-            svc, ts, count, cat, reg, src, reporter, message = ev
-            out.append((keep(svc, svc), ts, count, cat and keep(cat, cat),
-                        reg and keep(reg, reg), src and keep(src, src), reporter, message))
-        else:
-            out.append(())
-            todo.append(i)
-    return out, todo
-
-
 def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
            fast: bool = False, decode: frozenset[str] = frozenset(),
            interleave: bool = True) -> None:
+    from streams.fetch_assist import Turns, last_ts, report_tuples
+
     sender = _Sender(out)
-    turns = _Turns(cons) if interleave and _Turns.supported(cons) else None
+    turns = Turns(cons) if interleave and Turns.supported(cons) else None
     taking = False  # turns active at this poll
     assisting = False  # decoding reports (the worker's "assist")
     sender.send(([], {}))  # up: the worker's group consumer has read until now
@@ -357,11 +248,12 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
             msg = commands.recv()
             if msg[0] == "assist":
                 assisting = msg[1]
-            if not _apply(cons, msg, epochs, turns):
+                if turns is not None:
+                    turns.set_active(assisting)
+            elif not _apply(cons, msg, epochs, turns):
                 return
-            if turns is not None:  # (assign: partitions gone)
-                turns.waiting &= set(epochs)
-                turns.held &= set(epochs)
+            elif turns is not None:  # (assign: partitions gone)
+                turns.keep(epochs)
         if not epochs:
             continue
         # the collector scanned the records in hand mid-poll (~3 us per record): between polls
@@ -378,20 +270,12 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
                     decoded = (report_tuples(values) if assisting and tp.topic in decode
                                else None)
                     batches.append((tp.topic, tp.partition, epochs[tp], values, offsets, decoded))
-                    reached[tp] = _last_ts(decoded)
+                    reached[tp] = last_ts(decoded)
             if taking:
                 turns.after_poll(reached)
         if not taking or not polled:  # (idle: what there is, and the high-water marks)
             sender.send((batches, _highwaters(cons, epochs, ends)))
             batches = []
-
-
-def _last_ts(decoded: Decoded | None) -> float | None:
-    """Event time of the last decoded report (None: none)."""
-    for event in reversed(decoded[0] if decoded is not None else ()):
-        if event:
-            return event[1]
-    return None
 
 
 def _highwaters(cons: Any, epochs: dict[Any, int], ends: dict[Any, tuple[int, int]]) -> dict:

@@ -8,7 +8,7 @@ there until the other partitions close the same bucket, or cannot for now (they 
 have no records buffered and none to come); the pipelines stopped at the earliest bucket end
 are then stepped as one bank (`detector.bank_group.BankGroup`). Records of the partitions
 arrive in separate polls (in turns of ~1,000 where the worker asks the fetch process for
-them, `kafka_fetch._Turns`; else a partition's whole fetch before the next's), so a
+them, `fetch_assist.Turns`; else a partition's whole fetch before the next's), so a
 partition may wait across polls; but only while more records can be read at once (`ready`):
 a worker that would sit idle waiting for the fetch process steps the waiting partitions
 alone instead. `backlog` (records queued meanwhile) and

@@ -16,7 +16,7 @@ partition waits for the others at a bucket close, across polls, only while the f
 has records ready (the worker never idles for it), at most `Lockstep.hold_s`. Where buckets
 close often (`_pace_assist`), the fetch process assists: it decodes the reports and its
 partitions take turns, so that their records arrive interleaved and even in event time
-(`kafka_fetch._Turns`).
+(`fetch_assist.Turns`).
 
 Checkpoint order (`checkpoint`): flush the producer (alerts and dead letters acknowledged),
 save each partition's `Pipeline.snapshot()` (positions inside) to `detector-state`, then

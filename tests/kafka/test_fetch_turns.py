@@ -1,4 +1,4 @@
-"""The fetch process's partitions take turns (`streams.kafka_fetch._Turns`): on a real
+"""The fetch process's partitions take turns (`streams.fetch_assist.Turns`): on a real
 broker, a consumer polled as the child polls it delivers every record once, in offset
 order per partition, with the partitions interleaved and kept close in event time, where
 kafka-python alone delivers one partition's whole fetch before the next's."""
@@ -11,7 +11,7 @@ from kafka import TopicPartition
 
 from benchmarks.e2e_kafka import aggregated_events
 from streams import kafka_io, record_batches
-from streams.kafka_fetch import _last_ts, _Turns, report_tuples
+from streams.fetch_assist import Turns, last_ts, report_tuples
 from tests.kafka.conftest import PARTITIONS
 
 MESSAGES = 60_000
@@ -26,7 +26,7 @@ def _polls(bootstrap: str, topic: str, turns: bool) -> list[tuple[int, list[int]
     cons.assign(tps)
     for tp in tps:
         cons.seek(tp, 0)
-    taking = _Turns(cons) if turns else None
+    taking = Turns(cons) if turns else None
     out: list[tuple[int, list[int], float]] = []
     deadline = time.monotonic() + 60
     try:
@@ -36,7 +36,7 @@ def _polls(bootstrap: str, topic: str, turns: bool) -> list[tuple[int, list[int]
             polled = cons.poll(timeout_ms=50, max_records=CHUNK)
             reached = {}
             for tp, msgs in polled.items():
-                reached[tp] = _last_ts(report_tuples([v for _, v in msgs]))
+                reached[tp] = last_ts(report_tuples([v for _, v in msgs]))
                 out.append((tp.partition, [o for o, _ in msgs], reached[tp]))
             if taking is not None:
                 taking.after_poll(reached)

@@ -1,4 +1,4 @@
-"""Reports decoded by the fetch process (`streams.kafka_fetch.report_tuples`, sent as plain
+"""Reports decoded by the fetch process (`streams.fetch_assist.report_tuples`, sent as plain
 tuples and the indexes left to the worker) and turned back into events by the worker
 (`streams.worker_source._events`) equal `decode_many` in the worker, bad messages included,
 and survive the pickling of the pipe between them."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pickle
 
-from streams.kafka_fetch import report_tuples
+from streams.fetch_assist import report_tuples
 from streams.parsing import REPORTS, decode_many
 from streams.schema import ReportEvent
 from streams.worker_source import _events
