@@ -108,14 +108,17 @@ class Worker:
             self._close()
 
     def counters(self) -> dict[str, Any]:
-        """Totals over the partitions held now: records processed, dead letters, alerts."""
+        """Totals over the partitions held now: records processed, dead letters, alerts,
+        full buckets stepped (and how many of those steps were taken together, `lockstep`)."""
         dead: dict[str, int] = {}
         for pipe in self.pipelines.values():
             for reason, n in pipe.counters.dead_letter.items():
                 dead[reason] = dead.get(reason, 0) + n
         return {"partitions": sorted(self.pipelines), "alerts_sent": self.alerts,
                 "processed": sum(p.counters.processed for p in self.pipelines.values()),
-                "dead_letter": dead, "dead_letters_sent": self.dead_letters}
+                "dead_letter": dead, "dead_letters_sent": self.dead_letters,
+                "buckets": sum(p.counters.buckets for p in self.pipelines.values()),
+                "group_steps": 0 if self._lockstep is None else self._lockstep.group.taken}
 
     def _open(self) -> None:
         cfg = self.config

@@ -41,6 +41,17 @@ def _events(logical: str, values: list[bytes], tuples: list[tuple],
     return events
 
 
+def _in_hand(consumer: Any) -> bool:
+    """kafka-python (3.0.12) holds fetched records of a partition not paused: its next poll
+    returns them at once. False where its fetcher cannot be read so (another version)."""
+    fetcher = getattr(consumer, "_fetcher", None)
+    try:
+        nxt, done = fetcher._next_partition_records, fetcher._completed_fetches
+    except AttributeError:
+        return False
+    return bool(nxt) or bool(done)
+
+
 class InputSource:
     """Polls, seeks, pauses and reports high-water marks of the worker's input partitions."""
 
@@ -60,9 +71,11 @@ class InputSource:
         self._trim: dict[Any, int] = {}  # the child's batches keep offsets from here on
 
     def ready(self) -> bool:
-        """The fetch process has a message waiting: a `poll` now returns without waiting.
-        False with the group consumer reading (kafka-python does not tell)."""
-        return self.fetch is not None and not self.early and self.fetch.ready()
+        """A `poll` now returns records without waiting: the fetch process has a message
+        waiting, or (the group consumer reading) kafka-python has fetched records in hand."""
+        if self.fetch is not None and not self.early:
+            return self.fetch.ready()
+        return _in_hand(self.consumer)
 
     def poll(self, timeout_ms: int) -> list[Polled]:
         """(TopicPartition, records, events) of each partition that delivered records: events
