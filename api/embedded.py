@@ -16,7 +16,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from api.wiring import DeadLetters, pipeline_settings
 from streams.bus import EmbeddedWorker, InMemoryBus
-from streams.pipeline import Record
+from streams.records import Record
 from streams.sqlite_checkpoint import SqliteCheckpoint
 from streams.store import Store
 

@@ -19,7 +19,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from api.wiring import pipeline_settings
 from streams import kafka_io
-from streams.pipeline import Record
+from streams.records import Record
 from streams.store import Store
 from streams.worker import Worker, WorkerConfig
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from streams.errors import BadMessage
 from streams.parsing import REPORTS, decode, decode_many
-from streams.pipeline import Record
+from streams.records import Record
 from streams.schema import Event
 
 Decoded = tuple[Record, Event | BadMessage]

@@ -18,7 +18,7 @@ from typing import Any
 from streams.errors import BadMessage
 from streams.kafka_fetch import FetchProcess
 from streams.parsing import decode_many
-from streams.pipeline import Record
+from streams.records import Record
 from streams.schema import Event, ReportEvent
 
 GROUP_POLL_MS = 200  # in-process fetch: a group consumer's poll gets at least this long

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, HTTPException
 from api.deps import IngestAuth, LimiterDep, RuntimeDep, SettingsDep
 from api.runtime import NoIngestPath, Runtime
 from api.schemas import Accepted, ErrorRateIn, Problem, ReportIn
-from streams.pipeline import Record
+from streams.records import Record
 
 router = APIRouter(tags=["ingest"], dependencies=[IngestAuth])
 ERRORS = {
