@@ -91,8 +91,8 @@ class Worker(PartitionsMixin):
 
     def run(self) -> None:
         """Poll, process, checkpoint until stopped (or idle for `idle_exit` in batch mode)."""
-        self._open()
         try:
+            self._open()  # (what it opened before a failure is closed too)
             while not self._stop.is_set():
                 with gc_paused():  # a poll makes no reference cycles: collect between polls
                     self._poll_once()
@@ -122,16 +122,23 @@ class Worker(PartitionsMixin):
                 "group_steps": 0 if self._lockstep is None else self._lockstep.group.taken}
 
     def _open(self) -> None:
+        """Start the fetch process first (its interpreter and `import kafka` take ~0.4 s: the
+        group consumer reads meanwhile, see `streams.worker_source`), then the clients."""
         cfg = self.config
-        self._producer = kafka_io.producer(cfg.bootstrap)
-        self._checkpoints = KafkaCheckpoints(cfg.bootstrap, cfg.topics.state, self._producer)
-        self._offsets = kafka_io.plain_consumer(cfg.bootstrap, self._logical)
-        self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
-                                           session_timeout_ms=cfg.session_timeout_ms,
-                                           max_poll_records=cfg.max_poll_records)
         fetch = (FetchProcess(cfg.bootstrap, cfg.max_poll_records,
                               [t for t, name in self._logical.items() if name == REPORTS])
                  if cfg.fetch_process else None)
+        try:
+            self._producer = kafka_io.producer(cfg.bootstrap)
+            self._checkpoints = KafkaCheckpoints(cfg.bootstrap, cfg.topics.state, self._producer)
+            self._offsets = kafka_io.plain_consumer(cfg.bootstrap, self._logical)
+            self._consumer = kafka_io.consumer(cfg.bootstrap, cfg.group,
+                                               session_timeout_ms=cfg.session_timeout_ms,
+                                               max_poll_records=cfg.max_poll_records)
+        except BaseException:
+            if fetch is not None:
+                fetch.close()
+            raise
         self._source = InputSource(self._consumer, self._logical, fetch)
         kafka_io.subscribe(self._consumer, list(self._logical),
                            rebalance_listener(self._revoke, self._assign))
