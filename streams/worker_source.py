@@ -42,8 +42,10 @@ def _events(logical: str, values: list[bytes], tuples: list[tuple],
 
 
 def _in_hand(consumer: Any) -> bool:
-    """kafka-python (3.0.12) holds fetched records of a partition not paused: its next poll
-    returns them at once. False where its fetcher cannot be read so (another version)."""
+    """kafka-python (3.0.12) holds fetched records: its next poll returns them at once. A
+    fetch of a partition the worker paused (`_throttle`) counts too: that poll then returns
+    nothing, and lockstep's wait stays bounded (`Lockstep.hold_s`, `backlog`). False where
+    the fetcher cannot be read so (another version)."""
     fetcher = getattr(consumer, "_fetcher", None)
     try:
         nxt, done = fetcher._next_partition_records, fetcher._completed_fetches
