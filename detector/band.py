@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from detector.counts import nb_upper
+from detector.counts import _nbinom_isf, nb_upper
 
 _HUGE = 1e12  # above this expectation the floor is not trusted to imply a finite band
 
@@ -103,8 +103,23 @@ class UpperBand:
         return [(i, u) for i, u in sorted(self._exact.items()) if u is not None]
 
     def _compute(self, i: int) -> float | None:
-        mu, k, p, min_count, min_ratio = self._source  # type: ignore[misc]
-        value = float(upper_values(mu[i:i + 1], k[i:i + 1], p, min_count, min_ratio)[0])
+        """Service ``i``'s band, as ``upper_values`` computes it for a one-service slice: on
+        Python floats where the arguments are valid (IEEE operations round the same, and the
+        ufunc takes scalars through the same loop), ~5x cheaper than five array calls."""
+        mu_all, k_all, p, min_count, min_ratio = self._source  # type: ignore[misc]
+        mu, k = float(mu_all[i]), float(k_all[i])
+        size = 1.0 / k if k != 0.0 else math.inf
+        prob = size / (size + mu) if size + mu != 0.0 else math.nan
+        if (_nbinom_isf is not None and 0.0 < p < 1.0 and size > 0.0 and 0.0 < prob <= 1.0
+                and math.isfinite(mu)):
+            with np.errstate(over="ignore"):  # as `nb_upper`
+                quantile = float(_nbinom_isf(p, size, prob)) + 1.0
+            gate = min_ratio * mu
+            gate = gate if gate > min_count else float(min_count)
+            value = quantile if quantile >= gate or math.isnan(quantile) else gate
+        else:
+            value = float(upper_values(mu_all[i:i + 1], k_all[i:i + 1], p, min_count,
+                                       min_ratio)[0])
         self._exact[i] = value if math.isfinite(value) else None
         return self._exact[i]
 
