@@ -89,24 +89,10 @@ class Bucketer:
             raise LateEvent()
         return end
 
-    def add_admitted(self, i: int, end: float, count: float, category: str | None,
-                     region: str | None, source: str | None) -> None:
-        """`add_report` written for the hot path (`streams.hotpath`); same state, same order."""
-        bucket = self._open.get(end) or self._bucket(end)
-        reports = bucket.reports
-        total = reports[i] = reports.get(i, 0.0) + count
-        if count > 1.0:
-            bucket.batched[i] = bucket.batched.get(i, 0.0) + count
-        if category or region or source:
-            ctx = bucket.context.get(i)
-            if ctx is None:
-                ctx = bucket.context[i] = [{}, {}, {}]
-            if category:
-                ctx[0][category] = ctx[0].get(category, 0.0) + count
-            if region:
-                ctx[1][region] = ctx[1].get(region, 0.0) + count
-            if source:
-                ctx[2][source] = ctx[2].get(source, 0.0) + count
+    def crossed(self, i: int, end: float, total: float) -> None:
+        """Service `i`'s count in the bucket ending at `end` is now `total`: if that passes its
+        band in the newest bucket, an early look is due (the end of `add_report`, which the
+        hot path (`streams.hotpath`) calls only above the band's floor)."""
         if self._band.passed(i, total) and i not in self._crossed and end == self._current():
             self._crossed.add(i)
             self._pending = True
@@ -124,9 +110,7 @@ class Bucketer:
             for d, key in zip(ctx, (category, region, source), strict=True):
                 if key:
                     d[key] = d.get(key, 0.0) + count
-        if self._band.passed(i, total) and i not in self._crossed and end == self._current():
-            self._crossed.add(i)
-            self._pending = True
+        self.crossed(i, end, total)
 
     def add_rate(self, i: int, end: float, errors: float | None, requests: float | None,
                  rate: float | None) -> None:
