@@ -27,3 +27,28 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+YOUNG_THRESHOLD = (50_000, 20, 10)  # `worker_gc`: collections of the young generations
+
+
+@contextmanager
+def worker_gc() -> Iterator[None]:
+    """The cyclic collector tuned for a worker's loop, as it was before afterwards.
+
+    The objects alive when the worker starts (modules, clients: ~96,000 after its imports)
+    are frozen (`gc.freeze`), so that a full collection no longer walks them (~90 ms each
+    here). The youngest generation is collected after 50,000 allocations instead of 700, its
+    survivors every 20 of those: between polls it holds the records still queued
+    (`streams.lockstep`) and the open buckets' counters, walked again by every collection
+    although they die by reference counting (the hot path makes no reference cycles). Cycles
+    are still collected, only later; frozen objects are still freed by reference counting.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*YOUNG_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()

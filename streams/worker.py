@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streams import kafka_io
-from streams.gc_pause import gc_paused
+from streams.gc_pause import gc_paused, worker_gc
 from streams.input_merge import InputMerge, event_time
 from streams.kafka_checkpoint import KafkaCheckpoints
 from streams.kafka_fetch import FetchProcess
@@ -92,21 +92,26 @@ class Worker(PartitionsMixin):
     def run(self) -> None:
         """Poll, process, checkpoint until stopped (or idle for `idle_exit` in batch mode)."""
         try:
-            self._open()  # (what it opened before a failure is closed too)
-            while not self._stop.is_set():
-                with gc_paused():  # a poll makes no reference cycles: collect between polls
-                    self._poll_once()
-                if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_every:
-                    self.checkpoint()
-                if self._idle_done():
-                    for p, pipe in self.pipelines.items():
-                        pipe.flush()
-                        self._dirty.add(p)
-                    break
+            with worker_gc():  # (from the start: a full collection while it opens is one too)
+                self._open()  # (what it opened before a failure is closed too)
+                self._loop()
             self.checkpoint()
             self.summary = self.counters()
         finally:
             self._close()
+
+    def _loop(self) -> None:
+        """Poll, process and checkpoint until stopped (or idle in batch mode)."""
+        while not self._stop.is_set():
+            with gc_paused():  # a poll makes no reference cycles: collect between polls
+                self._poll_once()
+            if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_every:
+                self.checkpoint()
+            if self._idle_done():
+                for p, pipe in self.pipelines.items():
+                    pipe.flush()
+                    self._dirty.add(p)
+                break
 
     def counters(self) -> dict[str, Any]:
         """Totals over the partitions held now: records processed, dead letters, alerts,
