@@ -132,3 +132,16 @@ def test_on_pace_is_the_plain_rule(seed: int) -> None:
         b = bucketing.Bucketer()
         b.set_band(band)
         assert b._on_pace(bucket, fraction) == plain
+
+
+@pytest.mark.parametrize(("mu", "k"), [(math.inf, 0.3), (math.nan, 0.3), (-1.0, 0.3),
+                                       (3.0, 0.0), (3.0, math.inf), (3.0, math.nan),
+                                       (3.0, -1.0), (0.0, 1e-9), (5e11, 5.0)])
+@pytest.mark.parametrize("p", [P_OPEN, 0.5])
+def test_one_band_on_floats_is_the_arrays_band(mu: float, k: float, p: float) -> None:
+    """`UpperBand._compute` (Python floats where the arguments are valid, the arrays' path
+    otherwise) gives `upper_values`' band, missing where that is not finite."""
+    with np.errstate(all="ignore"):
+        want = float(upper_values(np.array([mu]), np.array([k]), p, 10.0, 2.0)[0])
+        got = UpperBand.lazy(np.array([mu]), np.array([k]), p, 10.0, 2.0).get(0)
+    assert got == (want if math.isfinite(want) else None)
