@@ -105,7 +105,8 @@ class UpperBand:
     def _compute(self, i: int) -> float | None:
         """Service ``i``'s band, as ``upper_values`` computes it for a one-service slice: on
         Python floats where the arguments are valid (IEEE operations round the same, and the
-        ufunc takes scalars through the same loop), ~5x cheaper than five array calls."""
+        ufunc takes scalars through the same loop): ~16 us here instead of ~35 us for five
+        one-element array calls."""
         mu_all, k_all, p, min_count, min_ratio = self._source  # type: ignore[misc]
         mu, k = float(mu_all[i]), float(k_all[i])
         size = 1.0 / k if k != 0.0 else math.inf

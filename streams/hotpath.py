@@ -5,8 +5,8 @@ one loop: a report of a known service that `Bucketer.admit` accepts is counted, 
 added to its bucket (`Bucketer.add_report`, written out, with `Bucketer.crossed` when the
 count passes its band's floor) and moves event time (`Bucketer.advance`, whose own shortcut
 is taken when nothing is due), reading and writing the same state in the same order; every
-other item, and every advance that has
-work to do, goes through the reference methods. `tests/streams/test_fastpath.py` checks
+other item, and every advance that has work to do, goes through the reference methods.
+`tests/streams/test_fastpath.py` checks
 that both paths give identical outputs. A step `Pipeline.process_until_close` holds back
 (`Pipeline.deferred`) ends the loop after its event, the rest of `items` left unread.
 """
