@@ -88,19 +88,31 @@ class Turns:
         self.held &= mine
 
     def set_active(self, on: bool) -> None:
+        """Turns on or off; off, the waiting partitions resume (their parked records come
+        back in line through `unpark`, which the child calls before every poll)."""
         self.active = on
         if not on and self.waiting:
             self.cons.resume(*self.waiting)
             self.waiting.clear()
 
+    def unpark(self) -> None:
+        """Let parked records come back in line: kafka-python brings them back only while
+        its in-line slot is empty (None), and leaves a drained one there until a fetch of
+        another partition replaces it, while a partition with parked records is not fetched.
+        Called before every poll, with turns on or off: a partition parked when turns were
+        switched off was otherwise never read again once the other partitions ran dry."""
+        fetcher = self.fetcher
+        nxt = fetcher._next_partition_records
+        if nxt is not None and not nxt:
+            fetcher._next_partition_records = None
+
     def before_poll(self) -> bool:
         """Resume the waiting partitions once no other partition has records in hand; whether
         a round is over (every partition with records in hand had its turn)."""
+        self.unpark()
         fetcher = self.fetcher
         nxt = fetcher._next_partition_records
-        if nxt is not None and not nxt:  # drained: parked records may come in line again
-            fetcher._next_partition_records = None
-        elif nxt is not None and nxt.topic_partition in self.waiting:
+        if nxt is not None and nxt.topic_partition in self.waiting:
             # parked now, as the poll would park it: else that poll parks it and returns
             # nothing, then waits for a fetch (paused partitions are not fetched)
             fetcher._paused_partition_records[nxt.topic_partition] = nxt

@@ -113,6 +113,8 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
         # the collector scanned the records in hand mid-poll (~3 us per record): between polls
         with gc_paused():
             taking = turns is not None and turns.active
+            if turns is not None and not taking:
+                turns.unpark()  # (records parked while turns were on come back)
             if taking and turns.before_poll() and batches:
                 sender.send((batches, _highwaters(cons, epochs, ends)))  # a round is over
                 batches = []
