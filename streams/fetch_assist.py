@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from streams import record_batches
+
 EVEN = 0.5  # a partition ahead by this share of a turn's event time skips turns (`Turns`)
 # the events as plain tuples, and the indexes of the values the worker decodes itself
 Decoded = tuple[list[tuple], list[int]]
@@ -65,7 +67,8 @@ class Turns:
     partition's records of that stretch at hand when its partitions step together. Partitions
     the worker paused (`held`) are left to the worker. kafka-python (3.0.12) brings parked
     records back only while no partition's records are in line, and leaves a drained one
-    in line (not None) until the next fetch replaces it: `before_poll` clears that."""
+    in line (not None) until the next fetch replaces it: `before_poll` clears that
+    (`record_batches.unpark`)."""
 
     def __init__(self, cons: Any) -> None:
         self.cons = cons
@@ -89,27 +92,16 @@ class Turns:
 
     def set_active(self, on: bool) -> None:
         """Turns on or off; off, the waiting partitions resume (their parked records come
-        back in line through `unpark`, which the child calls before every poll)."""
+        back in line through `record_batches.unpark`, which the child calls at every poll)."""
         self.active = on
         if not on and self.waiting:
             self.cons.resume(*self.waiting)
             self.waiting.clear()
 
-    def unpark(self) -> None:
-        """Let parked records come back in line: kafka-python brings them back only while
-        its in-line slot is empty (None), and leaves a drained one there until a fetch of
-        another partition replaces it, while a partition with parked records is not fetched.
-        Called before every poll, with turns on or off: a partition parked when turns were
-        switched off was otherwise never read again once the other partitions ran dry."""
-        fetcher = self.fetcher
-        nxt = fetcher._next_partition_records
-        if nxt is not None and not nxt:
-            fetcher._next_partition_records = None
-
     def before_poll(self) -> bool:
         """Resume the waiting partitions once no other partition has records in hand; whether
         a round is over (every partition with records in hand had its turn)."""
-        self.unpark()
+        record_batches.unpark(self.cons)  # (the child does it before its other polls too)
         fetcher = self.fetcher
         nxt = fetcher._next_partition_records
         if nxt is not None and nxt.topic_partition in self.waiting:

@@ -87,6 +87,7 @@ def _values_offsets(msgs: list, fast: bool) -> tuple[list[bytes], list[int]]:
 def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
            fast: bool = False, decode: frozenset[str] = frozenset(),
            interleave: bool = True) -> None:
+    from streams import record_batches
     from streams.fetch_assist import Turns, last_ts, report_tuples
 
     sender = _Sender(out)
@@ -113,8 +114,8 @@ def _serve(cons: Any, commands: Connection, out: Connection, chunk: int,
         # the collector scanned the records in hand mid-poll (~3 us per record): between polls
         with gc_paused():
             taking = turns is not None and turns.active
-            if turns is not None and not taking:
-                turns.unpark()  # (records parked while turns were on come back)
+            if not taking:  # (parked records come back: after the worker's pauses, or turns)
+                record_batches.unpark(cons)
             if taking and turns.before_poll() and batches:
                 sender.send((batches, _highwaters(cons, epochs, ends)))  # a round is over
                 batches = []

@@ -243,3 +243,20 @@ def install(consumer: Any) -> bool:
         return False
     fetcher.PartitionRecords = FastPartitionRecords
     return True
+
+
+def unpark(consumer: Any) -> None:
+    """Let `consumer`'s parked records come back in line; call it before every poll.
+
+    A partition paused while its parsed records are in line has them parked (KAFKA-7548) and
+    is not fetched while they are. kafka-python (3.0.12) brings them back, once the partition
+    is resumed, only at a poll that finds its in-line slot empty (None); but it leaves a
+    drained record set in that slot until the next fetch of another partition replaces it,
+    and it empties the slot only when it parks something. So a partition resumed after a
+    pause (the worker's `_throttle`, the fetch process's turns) could wait for as long as no
+    other partition was paused, and for good once the others ran dry. A drained slot is
+    emptied here (what kafka-python does with it at its next fetch anyway)."""
+    fetcher = getattr(consumer, "_fetcher", None)
+    nxt = getattr(fetcher, "_next_partition_records", None)
+    if nxt is not None and not nxt:
+        fetcher._next_partition_records = None  # type: ignore[union-attr]

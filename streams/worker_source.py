@@ -79,6 +79,7 @@ class InputSource:
         from streams import record_batches
 
         self.consumer, self.fetch = consumer, fetch
+        self._unpark = record_batches.unpark
         self._fast = record_batches.install(consumer)  # its polls give (offset, value) pairs
         self._logical = logical  # kafka topic -> logical input name
         self._tps: dict[tuple[str, int], Any] = {}
@@ -112,6 +113,7 @@ class InputSource:
             # (an answer without records: the group consumer reads on meanwhile)
         if self.fetch is None or self.early:
             self._settle_group()
+            self._unpark(self.consumer)  # (a partition `_throttle` resumed reads on)
             polled = self.consumer.poll(timeout_ms=max(timeout_ms, GROUP_POLL_MS))
             out = self._records(polled)
             if self.early:

@@ -42,11 +42,10 @@ def _polls(bootstrap: str, topic: str, turns: bool, off_at: int | None = None,
                 if off_at is not None and got >= off_at and held and parked is not None:
                     parked.append(len(held))
                     taking.set_active(False)
-            if taking is not None:  # as `streams.fetch_child._serve`
-                if taking.active:
-                    taking.before_poll()
-                else:
-                    taking.unpark()
+            if taking is not None and taking.active:  # as `streams.fetch_child._serve`
+                taking.before_poll()
+            else:
+                record_batches.unpark(cons)
             polled = cons.poll(timeout_ms=50, max_records=CHUNK)
             reached = {}
             for tp, msgs in polled.items():
