@@ -15,8 +15,10 @@ raised. `tests/streams/test_record_batches.py` compares the output with kafka-py
 reading over generated batches (keys, null values, headers, long varints, compression,
 control batches, offsets skipped within a batch).
 
-Only the fetch child's consumer is changed: its poll returns `(offset, value)` tuples instead
-of `ConsumerRecord`s.
+Only the consumers given to `install` are changed (the fetch process's and the worker's
+group consumer, `streams.worker_source`): their polls return `(offset, value)` tuples
+instead of `ConsumerRecord`s. `unpark`, called before their polls, works around
+kafka-python leaving a resumed partition's parked records unread.
 """
 
 from __future__ import annotations
