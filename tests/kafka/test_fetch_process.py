@@ -109,3 +109,54 @@ def test_fetch_process_equals_the_in_process_consumer(bootstrap, topics, monkeyp
     dead = [json.loads(m.value) for m in read_topic(bootstrap, topics.dead_letter)]
     seen = Counter((d["reason"], d["topic"], d["partition"], d["offset"]) for d in dead)
     assert len(seen) == len(BAD) and set(seen.values()) == {len(RUNS)}
+
+
+def test_assistance_switched_off_midway_loses_nothing(bootstrap, topics, monkeypatch):
+    """The fetch process's assistance (decoding, partitions taking turns) on from the
+    hand-over and switched off for good after a third of the records, as `Worker._pace_assist`
+    does when the pace drops: the outcome of the in-process consumer. The group consumer
+    reads (almost) nothing here, so that the fetch process delivers the records. (Turns
+    switched off while records are parked stranded a partition once; that is checked on
+    the consumer itself, where it can be made to happen every time: test_fetch_turns.py.)"""
+    stream = list(scenario_messages(hours=4.0))
+    send(bootstrap, topics, stream)
+    switches: list[bool] = []
+    assist, poll = FetchProcess.assist, InputSource.poll
+
+    def noted_assist(self, on):
+        if on != self._assist:
+            switches.append(on)
+        assist(self, on)
+
+    def switching(self):
+        done = sum(p.counters.processed for p in self.pipelines.values())
+        if not self._source.early:
+            self._source.assist(done < len(stream) // 3)
+
+    def child_only_poll(self, timeout_ms):
+        if self.early and self.fetch is not None and not self.fetch.ready():
+            self._settle_group()  # (the group's work still done, its records not read)
+            time.sleep(0.02)
+            return []
+        return poll(self, timeout_ms)
+
+    monkeypatch.setattr(FetchProcess, "assist", noted_assist)
+    monkeypatch.setattr(Worker, "_pace_assist", switching)
+    monkeypatch.setattr(InputSource, "poll", child_only_poll)
+    runs, sources = {}, []
+    for fetch_process in (False, True):
+        names = topics.with_alerts(f"{topics.alerts}.switched.{fetch_process}")
+        group = f"switched-{fetch_process}"
+        worker = Worker(WorkerConfig(bootstrap, group, names, checkpoint_every=0.5,
+                                     idle_exit=2.0, max_poll_records=100,
+                                     fetch_process=fetch_process))
+        run_worker(worker, timeout=120)
+        sources.append(worker._source)
+        runs[fetch_process] = (worker.summary, published_alerts(bootstrap, names.alerts),
+                               saved_states(bootstrap, names, group))
+
+    assert sources[-1].early_records <= 200 and switches == [True, False], switches
+    (ref_summary, ref_alerts, ref_states), (summary, alerts, states) = runs[False], runs[True]
+    assert ref_alerts and summary["processed"] == ref_summary["processed"] == len(stream)
+    assert by_service(alerts) == by_service(ref_alerts)
+    assert all(same_state(states[p], ref_states[p]) for p in states)
