@@ -42,7 +42,14 @@ __all__ = ["BankGroup", "Lockstep"]
 class Lockstep:
     """Records per partition, processed with their buckets' steps taken together."""
 
-    def __init__(self, hold_s: float = 0.5, backlog: int = 50_000) -> None:
+    def __init__(self, hold_s: float = 2.0, backlog: int = 200_000) -> None:
+        """`hold_s`, `backlog`: bounds of one wait. While the group consumer reads (the start,
+        before the fetch process is up) kafka-python delivers whole partitions one after
+        another, ~20,000-27,000 records each in the benchmark's 100k runs; with 0.5 s and
+        50,000 records the last partition was given up on in some runs and stepped alone
+        through every bucket the others had read. Group steps of all 4 partitions, of ~596
+        buckets, over 16 alternated runs each: under 450 in 7 runs (down to 85) before, in 2
+        (down to 349) with 2 s and 200,000 (`benchmarks/README.md`, "At 9e252b3")."""
         self.group = BankGroup()
         self.hold_s = hold_s  # longest wait for a partition whose records are still to come
         self.backlog = backlog  # most records queued while a wait lasts
