@@ -199,6 +199,7 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int,
         run, summary = e2e_rate(bootstrap, topics, len(values), f"e2e-{r}")
         cpu["raw"].append(_cpu_us(before, middle, len(values)))
         cpu["e2e"].append(_cpu_us(start, cpu_seconds(broker_pid), len(values)))
+        run["buckets"], run["group_steps"] = summary["buckets"], summary["group_steps"]
         e2es.append(run)
         ones.append(e2e_rate(bootstrap, topics, len(values), f"other-{r}", other)[0])
     raw = statistics.median(x["rate"] for x in raws)
@@ -230,6 +231,10 @@ def run_case(bootstrap: str, name: str, evs: list[dict], repeat: int,
             "e2e_first_record_s": round(med(x["first_s"] for x in e2es), 2),
             "e2e_final_checkpoint_s": round(med(x["final_checkpoint_s"] for x in e2es), 2),
             "e2e_checkpoints": [x["checkpoints"] for x in e2es],
+            # full buckets the partitions' pipelines stepped, and the group steps that took
+            # several of them at once (`streams.lockstep`): ideally buckets / partitions
+            "e2e_buckets": [x["buckets"] for x in e2es],
+            "e2e_group_steps": [x["group_steps"] for x in e2es],
             "cpu_us_per_msg": {kind: {k: round(med(x[k] for x in runs), 1) for k in runs[0]}
                                for kind, runs in cpu.items()},
             "pipeline_only_msgs_per_s": round(pipeline_rate(values)),
@@ -287,7 +292,9 @@ def _print(c: dict[str, Any]) -> None:
           f"pipeline-only {c['pipeline_only_msgs_per_s']} msg/s  load {c['load_avg_1m']}\n"
           f"    raw with our record reader {c['raw_with_our_reader_msgs_per_s']} msg/s "
           f"(e2e / that: {c['ratio_vs_raw_with_our_reader']})\n"
-          f"    CPU us/msg: raw {c['cpu_us_per_msg']['raw']}  e2e {c['cpu_us_per_msg']['e2e']}",
+          f"    CPU us/msg: raw {c['cpu_us_per_msg']['raw']}  e2e {c['cpu_us_per_msg']['e2e']}\n"
+          f"    e2e full buckets stepped {c['e2e_buckets']}, in group steps "
+          f"{c['e2e_group_steps']} ({c['partitions']} partitions)",
           flush=True)
 
 
