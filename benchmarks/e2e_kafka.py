@@ -40,9 +40,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from detector.generators import events, fleet
+from benchmarks.e2e_inputs import aggregated_events, single_events
 from streams import kafka_io, record_batches
 from streams.broker import KAFKA_VERSION, KafkaBroker
 from streams.pipeline import Pipeline, Record
@@ -52,31 +50,6 @@ RESULTS = Path(__file__).parent / "results" / "e2e_kafka.json"
 PARTITIONS = 4
 SMALL_POLL = 1000  # records per poll of the second raw consumer: kafka-python at 1,000 records
 # per poll ran faster than at the settings' 5,000 here, so each run's baseline is the faster
-
-
-def _days_for(services: int, limit: int, seed: int, per_minute: bool) -> float:
-    """Days of a seeded fleet that yield about `limit` messages (a short probe run first)."""
-    probe = fleet(services, days=1 / 24, seed=seed)
-    per_hour = float((probe.reports > 0).sum() if per_minute else probe.reports.sum())
-    return max(1 / 24, 1.1 * limit / max(per_hour, 1.0) / 24)
-
-
-def single_events(services: int, limit: int, seed: int) -> list[dict]:
-    """One message per report (count=1), from a seeded fleet (no planted outages: fleet
-    outages start at t0 when there is no warm-up and would multiply the volume)."""
-    sc = fleet(services, days=_days_for(services, limit, seed, False), seed=seed)
-    return events(sc, seed=seed)[:limit]
-
-
-def aggregated_events(services: int, limit: int, seed: int) -> list[dict]:
-    """One message per service and minute carrying that minute's count."""
-    sc = fleet(services, days=_days_for(services, limit, seed, True), seed=seed)
-    b, s = np.nonzero(sc.reports > 0)
-    out = [{"service": sc.services[j], "ts": float(sc.t0 + 60 * i + 1 + (j % 50)),
-            "count": int(sc.reports[i, j]), "source": "downdetector"}
-           for i, j in zip(b, s, strict=True)]
-    out.sort(key=lambda e: e["ts"])
-    return out[:limit]
 
 
 def raw_rate(bootstrap: str, topic: str, total: int, group: str,

@@ -25,7 +25,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from benchmarks.e2e_kafka import aggregated_events, single_events
+from benchmarks.e2e_inputs import aggregated_events, single_events
 from streams import kafka_io
 from streams.pipeline import Pipeline, Record
 

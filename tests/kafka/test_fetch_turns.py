@@ -10,7 +10,7 @@ import time
 
 from kafka import TopicPartition
 
-from benchmarks.e2e_kafka import aggregated_events
+from benchmarks.e2e_inputs import aggregated_events
 from streams import kafka_io, record_batches
 from streams.fetch_assist import Turns, last_ts, report_tuples
 from tests.kafka.conftest import PARTITIONS

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.e2e_kafka import aggregated_events
+from benchmarks.e2e_inputs import aggregated_events
 from streams import kafka_io
 from streams.worker import Worker, WorkerConfig
 from tests.kafka.conftest import PARTITIONS
