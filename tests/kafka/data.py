@@ -136,3 +136,25 @@ def run_worker(worker, timeout: float = 240.0) -> None:
         raise AssertionError(f"worker did not finish in {timeout:.0f}s: {state}")
     if errors:
         raise errors[0]
+
+
+Outcome = tuple[dict, list[dict], dict[int, Pipeline]]  # summary, alerts, saved states
+
+
+def worker_outcome(worker, bootstrap: str, topics: TopicNames, group: str,
+                   timeout: float = 240.0) -> Outcome:
+    """Run `worker` (`run_worker`); its summary, published alerts and saved states."""
+    run_worker(worker, timeout)
+    return (worker.summary, published_alerts(bootstrap, topics.alerts),
+            saved_states(bootstrap, topics, group))
+
+
+def assert_same_outcome(outcome: Outcome, reference: Outcome, total: int, key=None) -> None:
+    """`outcome` processed all `total` records and equals `reference`: dead letters, alerts
+    per service, saved partitions and their states (`key` names the run in a failure)."""
+    (summary, alerts, states), (ref_summary, ref_alerts, ref_states) = outcome, reference
+    assert summary["processed"] == total, key
+    assert summary["dead_letter"] == ref_summary["dead_letter"], key
+    assert by_service(alerts) == by_service(ref_alerts), key
+    assert sorted(states) == sorted(ref_states), key
+    assert all(same_state(states[p], ref_states[p]) for p in states), key

@@ -17,13 +17,10 @@ from streams.kafka_io import read_topic
 from streams.worker import Worker, WorkerConfig
 from streams.worker_source import InputSource
 from tests.kafka.data import (
-    by_service,
-    published_alerts,
-    run_worker,
-    same_state,
-    saved_states,
+    assert_same_outcome,
     scenario_messages,
     send,
+    worker_outcome,
 )
 from tests.kafka.test_dead_letter import BAD
 
@@ -89,20 +86,14 @@ def test_fetch_process_equals_the_in_process_consumer(bootstrap, topics, monkeyp
         worker = Worker(WorkerConfig(bootstrap, group, names, checkpoint_every=0.5,
                                      idle_exit=2.0, max_poll_records=polls,
                                      fetch_process=fetch_process))
-        run_worker(worker)
-        runs[(fetch_process, polls)] = (worker.summary, published_alerts(bootstrap, names.alerts),
-                                        saved_states(bootstrap, names, group))
+        runs[(fetch_process, polls)] = worker_outcome(worker, bootstrap, names, group)
 
     late = sources[-1]  # handed over after LATE + OVERLAP records, the child's batches trimmed
     assert not late.early and LATE + OVERLAP <= late.early_records < len(stream)
-    ref_summary, ref_alerts, ref_states = runs[RUNS[0]]
+    ref_summary, ref_alerts, _ = runs[RUNS[0]]
     assert ref_alerts and sum(ref_summary["dead_letter"].values()) == len(BAD)
-    for key, (summary, alerts, states) in runs.items():
-        assert summary["processed"] == len(stream), key
-        assert summary["dead_letter"] == ref_summary["dead_letter"], key
-        assert by_service(alerts) == by_service(ref_alerts), key
-        assert sorted(states) == sorted(ref_states), key
-        assert all(same_state(states[p], ref_states[p]) for p in states), key
+    for key, outcome in runs.items():
+        assert_same_outcome(outcome, runs[RUNS[0]], len(stream), key)
 
     assert assists.count(True) >= len(RUNS) - 1  # each run with a fetch process was assisted
     # the runs share the dead-letter topic: each bad message is there once per run
@@ -150,13 +141,9 @@ def test_assistance_switched_off_midway_loses_nothing(bootstrap, topics, monkeyp
         worker = Worker(WorkerConfig(bootstrap, group, names, checkpoint_every=0.5,
                                      idle_exit=2.0, max_poll_records=100,
                                      fetch_process=fetch_process))
-        run_worker(worker, timeout=120)
+        runs[fetch_process] = worker_outcome(worker, bootstrap, names, group, timeout=120)
         sources.append(worker._source)
-        runs[fetch_process] = (worker.summary, published_alerts(bootstrap, names.alerts),
-                               saved_states(bootstrap, names, group))
 
     assert sources[-1].early_records <= 200 and switches == [True, False], switches
-    (ref_summary, ref_alerts, ref_states), (summary, alerts, states) = runs[False], runs[True]
-    assert ref_alerts and summary["processed"] == ref_summary["processed"] == len(stream)
-    assert by_service(alerts) == by_service(ref_alerts)
-    assert all(same_state(states[p], ref_states[p]) for p in states)
+    assert runs[False][1] and runs[False][0]["processed"] == len(stream)  # the reference
+    assert_same_outcome(runs[True], runs[False], len(stream))
