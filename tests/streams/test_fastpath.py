@@ -75,6 +75,47 @@ def test_decode_many_on_mutated_messages() -> None:
         assert _same(got, decode_record(Record("reports", value))), value
 
 
+@pytest.mark.parametrize("value", [
+    b'{"service": "a", "ts": 1770112800, "x": 1e400}',  # unknown fields: msgspec skips them
+    b'{"service": "a", "ts": 1770112800, "x": "\xff"}',  # unchecked, orjson refuses these
+    b'{"service": "a", "ts": 1770112800, "x": "\\ud800"}',
+    b'{"service": "a", "ts": 1770112800, "x": 123456789012345678901234567890}',
+    b'{"service": "a", "ts": 1770112800, "x": [1, {"y": null}]}',
+    b'{"service": "a", "ts": 1770112800, "category": "\xff"}',
+    b'{"service": "a", "ts": 1770112800, "category": "\xed\xa0\x80"}',
+    b'{"service": "a", "ts": 1770112800, "category": "\\udc00"}',
+    b'{"service": "a", "ts": 1770112800, "category": "' + "\u00e9".encode() * 200 + b'"}',
+    b'{"service": "a", "ts": 1770112800, "category": "' + "\u00e9".encode() * 201 + b'"}',
+    b'{"service": "a", "ts": 1770112800, "region": "' + "\U0001F600".encode() * 200 + b'"}',
+    b'{"service": "a", "ts": 1770112800, "source": 42}',
+    b'{"service": "a", "ts": 1770112800, "service": "b"}',  # duplicate keys: the last one
+    b'{"service": "a", "ts": 1e400}',
+    b'{"service": "a", "ts": 17701128001234567890123}',
+    b'{"service": "a", "ts": true}',
+    b'{"service": "a", "ts": "2026-02-03T21:04:12Z", "count": 3}',
+    b'{"service": "a", "ts": "2026-02-03 21:04:12"}',
+    b'{"service": "a", "ts": 1770112800, "count": -0.0}',
+    b'{"service": "a", "ts": 1770112800, "count": -0}',
+    b'{"service": "a", "ts": 1770112800, "count": true}',
+    b'{"service": "a", "ts": 1770112800, "count": 1000000}',
+    b'{"service": "a", "ts": 1770112800, "count": 1000000.0000001}',
+    b'{"service": "a", "ts": 1770112800, "count": 1e-400}',
+    b'{"service": "a", "ts": 1770112800, "count": null, "reporter": null}',
+    b'{"service": "a\\u0000", "ts": 1770112800}',
+    b'{"service": "a\n", "ts": 1770112800}',
+    b'{"service": "", "ts": 1770112800}',
+    b'\xef\xbb\xbf{"service": "a", "ts": 1770112800}',
+    b' {"service": "a", "ts": 1770112800}\n',
+    b'{"service": "a", "ts": 1770112800} x',
+    b'[{"service": "a", "ts": 1770112800}]',
+    b'{"service": "a", "ts": 1770112800, "x": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+])
+def test_decode_many_where_the_parsers_differ(value: bytes) -> None:
+    """Inputs where msgspec (the fast path) and orjson (`decode`) could part: the same event
+    or reason either way."""
+    assert _same(decode_many("reports", [value])[0], decode_record(Record("reports", value)))
+
+
 def test_fast_iso_equals_parse_ts() -> None:
     rng = random.Random(5)
     checked = 0
